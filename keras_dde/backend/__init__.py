@@ -1,0 +1,36 @@
+"""The only backend-specific code in keras-dde.
+
+Everything else is written once with `keras.ops` against three primitives,
+picked here by `keras.backend.backend()`:
+
+- `input_gradient(fn, x)`: per-sample values of `fn(x)` and `d sum(fn(x)) / dx`,
+  differentiable again (the denoising loss needs a second derivative).
+- `value_and_grad(loss_fn, variables)`: a scalar loss and its gradient with
+  respect to `variables`, for a train step written in stateful Keras style.
+- `StatefulTrainer`: a mixin that runs such a stateful `train_step(data)` /
+  `test_step(data)` under the backend's trainer (JAX threads explicit state).
+"""
+
+import keras
+
+_BACKEND = keras.backend.backend()
+
+if _BACKEND == "tensorflow":
+    from keras_dde.backend.tensorflow import StatefulTrainer
+    from keras_dde.backend.tensorflow import input_gradient
+    from keras_dde.backend.tensorflow import value_and_grad
+elif _BACKEND == "jax":
+    from keras_dde.backend.jax import StatefulTrainer
+    from keras_dde.backend.jax import input_gradient
+    from keras_dde.backend.jax import value_and_grad
+elif _BACKEND == "torch":
+    from keras_dde.backend.torch import StatefulTrainer
+    from keras_dde.backend.torch import input_gradient
+    from keras_dde.backend.torch import value_and_grad
+else:
+    raise ImportError(
+        f"keras-dde supports the TensorFlow, JAX and PyTorch backends of Keras; "
+        f"KERAS_BACKEND is {_BACKEND!r}."
+    )
+
+__all__ = ["StatefulTrainer", "input_gradient", "value_and_grad"]

@@ -1,0 +1,49 @@
+import keras
+from keras import ops
+
+from keras_dde.utils.validation import check_sigma
+
+
+@keras.saving.register_keras_serializable(package="keras_dde")
+class NoisePairing(keras.layers.Layer):
+    """Pairs each sample with a Gaussian-corrupted copy of itself.
+
+    Returns `(x + sigma * eps, eps)` with `eps ~ N(0, I)`, in training and in
+    inference alike: unlike `keras.layers.GaussianNoise`, the corruption is
+    the point, since denoising score matching needs both the noisy sample and
+    the noise that made it.
+
+    Args:
+        sigma: float, standard deviation of the Gaussian corruption.
+        seed: int or None, seed of the layer's `keras.random.SeedGenerator`.
+        **kwargs: standard `keras.layers.Layer` arguments.
+
+    Example:
+    ```python
+    pairing = keras_dde.layers.NoisePairing(sigma=0.1, seed=0)
+    noisy, eps = pairing(np.zeros((4, 2), "float32"))
+    ```
+
+    References:
+        - [Vincent, 2011](https://doi.org/10.1162/NECO_a_00142)
+    """
+
+    def __init__(self, sigma, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.sigma = check_sigma(sigma)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        eps = keras.random.normal(
+            ops.shape(inputs), dtype=inputs.dtype, seed=self.seed_generator
+        )
+        return inputs + self.sigma * eps, eps
+
+    def compute_output_shape(self, input_shape):
+        return input_shape, input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"sigma": self.sigma, "seed": self.seed})
+        return config

@@ -1,0 +1,90 @@
+"""Argument checks shared by the public API.
+
+Each check raises a `TypeError` or `ValueError` that names the argument and
+says how to fix it, before any long work starts.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+
+def check_sigma(sigma, name="sigma"):
+    """Returns `sigma` as a positive, finite python float."""
+    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real):
+        raise TypeError(
+            f"`{name}` must be a positive number (the noise standard deviation); "
+            f"received {sigma!r} of type {type(sigma).__name__}."
+        )
+    sigma = float(sigma)
+    if not math.isfinite(sigma) or sigma <= 0:
+        raise ValueError(
+            f"`{name}` must be a positive, finite number (the noise standard "
+            f"deviation); received {sigma}."
+        )
+    return sigma
+
+
+def check_positive_int(value, name):
+    """Returns `value` as a python int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"`{name}` must be a positive integer; received {value!r} "
+            f"of type {type(value).__name__}."
+        )
+    if value <= 0:
+        raise ValueError(f"`{name}` must be a positive integer; received {value}.")
+    return int(value)
+
+
+def is_array_like(x):
+    """True for numpy arrays, nested lists and backend tensors."""
+    if isinstance(x, (np.ndarray, list, tuple)):
+        return True
+    return hasattr(x, "shape") and hasattr(x, "dtype") and hasattr(x, "__array__")
+
+
+def check_data(x, name="x", feature_shape=None):
+    """Validates a data array and returns it as float32 numpy.
+
+    Args:
+        x: array-like of shape `(n_samples, *feature_shape)`.
+        name: the argument's name, for error messages.
+        feature_shape: the per-sample shape a model expects, or None.
+    """
+    try:
+        array = np.asarray(x)
+    except Exception as error:  # ragged lists and the like
+        raise TypeError(
+            f"`{name}` must be a numeric array of shape (n_samples, n_features); "
+            f"it could not be converted to an array ({error})."
+        ) from error
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == bool
+    ):
+        raise TypeError(
+            f"`{name}` must hold numbers; received an array of dtype {array.dtype}."
+        )
+    if array.ndim < 2:
+        raise ValueError(
+            f"`{name}` must have shape (n_samples, n_features); received shape "
+            f"{array.shape}. For a single feature, pass `x.reshape(-1, 1)`."
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty: it has shape {array.shape}.")
+    array = array.astype("float32", copy=False)
+    finite = np.isfinite(array)
+    if not finite.all():
+        bad_rows = np.flatnonzero(~finite.reshape(len(array), -1).all(axis=1))
+        raise ValueError(
+            f"`{name}` contains NaN or Inf values in {len(bad_rows)} of "
+            f"{len(array)} samples (first at index {bad_rows[0]}); remove or "
+            "impute them before training."
+        )
+    if feature_shape is not None and tuple(array.shape[1:]) != tuple(feature_shape):
+        raise ValueError(
+            f"`{name}` has per-sample shape {tuple(array.shape[1:])}, but the "
+            f"energy network expects {tuple(feature_shape)}."
+        )
+    return array
