@@ -1,3 +1,5 @@
+import copy
+
 import keras
 
 from keras_dde import backend
@@ -66,6 +68,7 @@ class InputGradient(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        # Deserialization consumes nested dicts; keep the caller's config intact.
+        config = copy.deepcopy(config)
         config["layer"] = keras.saving.deserialize_keras_object(config["layer"])
         return cls(**config)

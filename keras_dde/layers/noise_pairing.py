@@ -40,6 +40,14 @@ class NoisePairing(keras.layers.Layer):
         )
         return inputs + self.sigma * eps, eps
 
+    # Keras does not save seed generators; saving the noise stream's state
+    # makes a loaded model continue exactly where the saved one stopped.
+    def save_own_variables(self, store):
+        store["seed_state"] = self.seed_generator.state.numpy()
+
+    def load_own_variables(self, store):
+        self.seed_generator.state.assign(store["seed_state"])
+
     def compute_output_shape(self, input_shape):
         return input_shape, input_shape
 

@@ -88,3 +88,23 @@ def check_data(x, name="x", feature_shape=None):
             f"energy network expects {tuple(feature_shape)}."
         )
     return array
+
+
+def check_sample_weight(sample_weight, n_samples, name="sample_weight"):
+    """Validates per-sample weights: shape `(n_samples,)`, finite, >= 0, not all 0."""
+    weights = np.asarray(sample_weight)
+    if not np.issubdtype(weights.dtype, np.number):
+        raise TypeError(f"`{name}` must hold numbers; received dtype {weights.dtype}.")
+    if weights.ndim == 2 and weights.shape[1] == 1:
+        weights = weights[:, 0]
+    weights = weights.astype("float32")
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"`{name}` must have shape ({n_samples},), one weight per sample; "
+            f"received shape {np.shape(sample_weight)}."
+        )
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError(f"`{name}` must be finite and non-negative.")
+    if not weights.any():
+        raise ValueError(f"`{name}` is zero for every sample.")
+    return weights

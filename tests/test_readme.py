@@ -1,0 +1,29 @@
+"""The README is the contract with a newcomer: keep its commands and code working."""
+
+import os
+import re
+from pathlib import Path
+
+import keras
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def code_blocks(language):
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def test_ci_runs_the_readme_test_command():
+    test_commands = [b.strip() for b in code_blocks("bash") if "pytest" in b]
+    assert len(test_commands) == 1
+    ci_script = (ROOT / ".ci" / "run").read_text()
+    assert test_commands[0] in ci_script.splitlines()
+
+
+def test_quickstart_runs(tmp_path, monkeypatch):
+    (quickstart,) = [b for b in code_blocks("python") if "DDEModel" in b]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(quickstart, "README quickstart", "exec"), {})
+    loaded = keras.models.load_model(os.path.join(tmp_path, "spirals.keras"))
+    assert loaded.sigma == 0.1
