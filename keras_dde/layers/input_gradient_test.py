@@ -44,3 +44,16 @@ def test_gradient_matches_closed_form():
 def test_rejects_non_layers():
     with pytest.raises(TypeError, match="layer"):
         InputGradient(lambda x: x)
+
+
+def test_score_model_saving_round_trip(tmp_path):
+    from keras_dde.testing import run_model_saving_test
+
+    inputs = keras.Input((2,))
+    energy = keras.Model(
+        inputs, EnergyHead()(keras.layers.Dense(8, activation="swish")(inputs))
+    )
+    points = keras.Input((2,))
+    score_model = keras.Model(points, InputGradient(energy)(points))
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
+    run_model_saving_test(score_model, x, tmp_path)

@@ -1,11 +1,12 @@
 import keras
 from keras import ops
 
+from keras_dde.utils.seed_state import SavesSeedState
 from keras_dde.utils.validation import check_sigma
 
 
 @keras.saving.register_keras_serializable(package="keras_dde")
-class NoisePairing(keras.layers.Layer):
+class NoisePairing(SavesSeedState, keras.layers.Layer):
     """Pairs each sample with a Gaussian-corrupted copy of itself.
 
     Returns `(x + sigma * eps, eps)` with `eps ~ N(0, I)`, in training and in
@@ -24,6 +25,9 @@ class NoisePairing(keras.layers.Layer):
     noisy, eps = pairing(np.zeros((4, 2), "float32"))
     ```
 
+    The noise stream's state is saved with the layer, so training resumed
+    from a `.keras` file draws the same noise as an uninterrupted run.
+
     References:
         - [Vincent, 2011](https://doi.org/10.1162/NECO_a_00142)
     """
@@ -39,14 +43,6 @@ class NoisePairing(keras.layers.Layer):
             ops.shape(inputs), dtype=inputs.dtype, seed=self.seed_generator
         )
         return inputs + self.sigma * eps, eps
-
-    # Keras does not save seed generators; saving the noise stream's state
-    # makes a loaded model continue exactly where the saved one stopped.
-    def save_own_variables(self, store):
-        store["seed_state"] = self.seed_generator.state.numpy()
-
-    def load_own_variables(self, store):
-        self.seed_generator.state.assign(store["seed_state"])
 
     def compute_output_shape(self, input_shape):
         return input_shape, input_shape

@@ -1,7 +1,8 @@
 """Ready-made networks and the DDE model."""
 
 from keras_dde.models.dde_model import DDEModel
+from keras_dde.models.energy_gan import EnergyGAN
 from keras_dde.models.energy_mlp import energy_mlp
 from keras_dde.models.generator_mlp import generator_mlp
 
-__all__ = ["DDEModel", "energy_mlp", "generator_mlp"]
+__all__ = ["DDEModel", "EnergyGAN", "energy_mlp", "generator_mlp"]

@@ -1,0 +1,323 @@
+import copy
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_dde import backend
+from keras_dde.models.dde_model import DDEModel
+from keras_dde.optimizers.routed_optimizer import RoutedOptimizer
+from keras_dde.utils.seed_state import SavesSeedState
+from keras_dde.utils.validation import check_data
+from keras_dde.utils.validation import check_positive_int
+from keras_dde.utils.validation import is_array_like
+
+
+@keras.saving.register_keras_serializable(package="keras_dde")
+class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
+    """A generator trained against two DDEs: one of the data, one of its samples.
+
+    The generator `G` minimises `KL(q~ || p~)` between the Gaussian-smoothed
+    densities of its samples (`q~`, tracked by `fake_dde`) and of the data
+    (`p~`, tracked by `real_dde`). Each train step:
+
+    1. updates `real_dde` on the data batch (unless `train_real=False`);
+    2. updates `G` with the loss `mean(s_fake(x~) - s_real(x~))`,
+       `x~ = G(z) + sigma * eps`, differentiated into `G`'s weights only;
+    3. updates `fake_dde` `dde_steps` times on fresh generated samples.
+
+    The DDE updates are `DDEModel.compute_dde_loss`, denoising score matching.
+    The generator and the DDEs have their own optimizers; see `compile`.
+
+    Args:
+        generator: a Keras model mapping `(batch, latent_dim)` to samples
+            shaped like the data.
+        real_dde: a `keras_dde.DDEModel` for the data.
+        fake_dde: a `keras_dde.DDEModel` for the generated samples.
+        dde_steps: int, `fake_dde` updates per generator update.
+        train_real: bool; False keeps a pretrained `real_dde` frozen.
+        allow_different_sigma: bool; by default both DDEs must share sigma.
+        seed: int or None, seeds the latent and noise draws.
+        **kwargs: standard `keras.Model` arguments.
+
+    Example:
+    ```python
+    x = keras_dde.datasets.toy2d("8gaussians", 8000, seed=0)
+    gan = keras_dde.EnergyGAN(
+        keras_dde.models.generator_mlp(latent_dim=8, output_dim=2),
+        keras_dde.DDEModel(keras_dde.models.energy_mlp(2), sigma=0.2),
+        keras_dde.DDEModel(keras_dde.models.energy_mlp(2), sigma=0.2),
+    )
+    gan.compile(
+        generator_optimizer=keras.optimizers.Adam(1e-4),
+        dde_optimizer=keras.optimizers.Adam(1e-3),
+    )
+    gan.fit(x, batch_size=512, epochs=50)
+    samples = gan.generate(1000, seed=0)
+    ```
+
+    References:
+        - [Bigdeli et al., 2020](https://arxiv.org/abs/2001.02728)
+    """
+
+    def __init__(
+        self,
+        generator,
+        real_dde,
+        fake_dde,
+        dde_steps=1,
+        train_real=True,
+        allow_different_sigma=False,
+        seed=None,
+        **kwargs,
+    ):
+        if not isinstance(generator, keras.layers.Layer):
+            raise TypeError(
+                f"`generator` must be a Keras model; received {type(generator).__name__}."
+            )
+        for name, dde in (("real_dde", real_dde), ("fake_dde", fake_dde)):
+            if not isinstance(dde, DDEModel):
+                raise TypeError(
+                    f"`{name}` must be a keras_dde.DDEModel; received "
+                    f"{type(dde).__name__}."
+                )
+        if real_dde is fake_dde:
+            raise ValueError("`real_dde` and `fake_dde` must be different models.")
+        if real_dde.sigma != fake_dde.sigma and not allow_different_sigma:
+            raise ValueError(
+                f"`real_dde` has sigma {real_dde.sigma} but `fake_dde` has sigma "
+                f"{fake_dde.sigma}; the KL between smoothed densities needs the same "
+                "smoothing. Pass `allow_different_sigma=True` if this is intended."
+            )
+        dde_steps = check_positive_int(dde_steps, "dde_steps")
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.real_dde = real_dde
+        self.fake_dde = fake_dde
+        self.dde_steps = dde_steps
+        self.train_real = bool(train_real)
+        self.allow_different_sigma = bool(allow_different_sigma)
+        self.seed = seed
+        self.sigma = fake_dde.sigma
+        self.latent_dim = _latent_dim(generator)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
+        self.real_loss_tracker = keras.metrics.Mean(name="real_dde_loss")
+        self.fake_loss_tracker = keras.metrics.Mean(name="fake_dde_loss")
+        self._check_shapes()
+        self.build((None, self.latent_dim))
+
+    def _check_shapes(self):
+        sample_shape = tuple(
+            self.generator.compute_output_spec(
+                keras.KerasTensor((None, self.latent_dim))
+            ).shape[1:]
+        )
+        for name in ("real_dde", "fake_dde"):
+            dde = getattr(self, name)
+            if dde.feature_shape is None:
+                dde.build((None, *sample_shape))
+            elif tuple(dde.feature_shape) != sample_shape:
+                raise ValueError(
+                    f"The generator makes samples of shape {sample_shape}, but "
+                    f"`{name}` takes inputs of shape {tuple(dde.feature_shape)}."
+                )
+        self.sample_shape = sample_shape
+
+    def build(self, input_shape):
+        if not self.generator.built:
+            self.generator.build(input_shape)
+
+    def call(self, latents, training=None):
+        """Maps latent vectors to samples."""
+        return self.generator(latents, training=training)
+
+    # --- Training ----------------------------------------------------------
+
+    def compile(
+        self,
+        generator_optimizer=None,
+        dde_optimizer=None,
+        steps_per_execution=8,
+        **kwargs,
+    ):
+        """Configures training with one optimizer for G and one for the DDEs.
+
+        Args:
+            generator_optimizer: optimizer for the generator, e.g.
+                `keras.optimizers.Adam(1e-4)`.
+            dde_optimizer: optimizer for both DDEs, e.g.
+                `keras.optimizers.Adam(1e-3)`.
+            steps_per_execution: train steps per compiled call.
+            **kwargs: other `keras.Model.compile` arguments (no `optimizer`,
+                `loss` or `metrics`: the model has its own).
+        """
+        missing = [
+            name
+            for name, value in (
+                ("generator_optimizer", generator_optimizer),
+                ("dde_optimizer", dde_optimizer),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ValueError(
+                f"`EnergyGAN.compile` needs both `generator_optimizer` and "
+                f"`dde_optimizer`; missing: {', '.join(missing)}."
+            )
+        for name in ("optimizer", "loss", "metrics"):
+            if kwargs.pop(name, None) is not None:
+                raise ValueError(
+                    f"`EnergyGAN.compile` takes no `{name}`: it has its own "
+                    "losses, metrics and two optimizers."
+                )
+        router = RoutedOptimizer(
+            {"generator": generator_optimizer, "dde": dde_optimizer}
+        )
+        router.route("generator", self.generator.trainable_variables)
+        router.route(
+            "dde",
+            self.real_dde.trainable_variables + self.fake_dde.trainable_variables,
+        )
+        self.generator_optimizer = router.optimizers["generator"]
+        self.dde_optimizer = router.optimizers["dde"]
+        super().compile(
+            optimizer=router, steps_per_execution=steps_per_execution, **kwargs
+        )
+        # Build now: a child optimizer built lazily on its first `apply` would
+        # know only the variables of that first call.
+        self.optimizer.build(self.trainable_variables)
+        self._gan_compile_config = {
+            "generator_optimizer": keras.saving.serialize_keras_object(
+                self.generator_optimizer
+            ),
+            "dde_optimizer": keras.saving.serialize_keras_object(self.dde_optimizer),
+            "steps_per_execution": steps_per_execution,
+            **kwargs,
+        }
+
+    def get_compile_config(self):
+        return getattr(self, "_gan_compile_config", {})
+
+    def compile_from_config(self, config):
+        config = keras.saving.deserialize_keras_object(copy.deepcopy(config))
+        self.compile(**config)
+
+    def _latents(self, batch_size):
+        return keras.random.normal(
+            (batch_size, self.latent_dim), seed=self.seed_generator
+        )
+
+    def generator_loss(self, batch_size):
+        """`mean(s_fake(x~) - s_real(x~))` on fresh noisy generated samples."""
+        samples = self.generator(self._latents(batch_size), training=True)
+        noisy = samples + self.sigma * keras.random.normal(
+            ops.shape(samples), seed=self.seed_generator
+        )
+        return ops.mean(self.fake_dde(noisy) - self.real_dde(noisy))
+
+    def _dde_update(self, dde, x):
+        loss, grads = backend.value_and_grad(
+            lambda: dde.compute_dde_loss(x, training=True), dde.trainable_variables
+        )
+        self.optimizer.apply(grads, dde.trainable_variables)
+        return loss
+
+    def stateful_train_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        batch_size = ops.shape(x)[0]
+        if self.train_real:
+            self.real_loss_tracker.update_state(self._dde_update(self.real_dde, x))
+        generator_variables = self.generator.trainable_variables
+        loss, grads = backend.value_and_grad(
+            lambda: self.generator_loss(batch_size), generator_variables
+        )
+        self.optimizer.apply(grads, generator_variables)
+        self.generator_loss_tracker.update_state(loss)
+        for _ in range(self.dde_steps):
+            samples = ops.stop_gradient(
+                self.generator(self._latents(batch_size), training=True)
+            )
+            self.fake_loss_tracker.update_state(self._dde_update(self.fake_dde, samples))
+        return self._logs()
+
+    def stateful_test_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        batch_size = ops.shape(x)[0]
+        samples = self.generator(self._latents(batch_size))
+        self.real_loss_tracker.update_state(self.real_dde.compute_dde_loss(x))
+        self.generator_loss_tracker.update_state(self.generator_loss(batch_size))
+        self.fake_loss_tracker.update_state(self.fake_dde.compute_dde_loss(samples))
+        return self._logs()
+
+    def _logs(self):
+        return {m.name: m.result() for m in self.metrics}
+
+    @property
+    def metrics(self):
+        trackers = [self.generator_loss_tracker, self.fake_loss_tracker]
+        if self.train_real:
+            trackers.insert(1, self.real_loss_tracker)
+        return trackers
+
+    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        if x is not None and is_array_like(x):
+            x = check_data(x, "x", self.sample_shape)
+        if validation_data is not None and is_array_like(validation_data):
+            validation_data = check_data(
+                validation_data, "validation_data", self.sample_shape
+            )
+        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+
+    # --- Sampling ------------------------------------------------------------
+
+    def generate(self, n, seed=None, batch_size=4096):
+        """Draws `n` samples from the generator as a numpy array.
+
+        Args:
+            n: int, number of samples.
+            seed: None or int; the same int gives the same samples.
+            batch_size: generator batch size.
+        """
+        n = check_positive_int(n, "n")
+        latents = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+        return self.generator.predict(
+            latents.astype("float32"), batch_size=batch_size, verbose=0
+        )
+
+    # --- Serialization -------------------------------------------------------
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "real_dde": keras.saving.serialize_keras_object(self.real_dde),
+                "fake_dde": keras.saving.serialize_keras_object(self.fake_dde),
+                "dde_steps": self.dde_steps,
+                "train_real": self.train_real,
+                "allow_different_sigma": self.allow_different_sigma,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = copy.deepcopy(config)
+        for key in ("generator", "real_dde", "fake_dde"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def _latent_dim(generator):
+    try:
+        inputs = generator.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if not inputs or len(inputs) != 1 or len(inputs[0].shape) != 2:
+        raise ValueError(
+            "`generator` must be a functional Keras model with one input of "
+            "shape (batch, latent_dim), e.g. keras_dde.models.generator_mlp."
+        )
+    return int(inputs[0].shape[-1])

@@ -1,0 +1,5 @@
+"""Optimizer utilities."""
+
+from keras_dde.optimizers.routed_optimizer import RoutedOptimizer
+
+__all__ = ["RoutedOptimizer"]
