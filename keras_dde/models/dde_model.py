@@ -1,12 +1,17 @@
+import copy
 import warnings
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_dde import backend
+from keras_dde.callbacks.interruption import interruption_hook
+from keras_dde.density import normalization
 from keras_dde.layers.noise_pairing import NoisePairing
 from keras_dde.losses import denoising_score_matching
 from keras_dde.utils.validation import check_data
+from keras_dde.utils.validation import check_sample_weight
 from keras_dde.utils.validation import check_sigma
 from keras_dde.utils.validation import is_array_like
 
@@ -104,6 +109,7 @@ class DDEModel(backend.StatefulTrainer, keras.Model):
             )
         self._feature_shape = tuple(input_shape[1:])
         self.noise.build(input_shape)
+        normalization.build_state(self, self._feature_shape)
 
     def compile(
         self,
@@ -211,9 +217,22 @@ class DDEModel(backend.StatefulTrainer, keras.Model):
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         x = self._checked(x, "x")
+        self._record_data_statistics(x, kwargs)
         if validation_data is not None and is_array_like(validation_data):
             validation_data = self._checked(validation_data, "validation_data")
-        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        if kwargs.get("sample_weight") is not None and is_array_like(x):
+            kwargs["sample_weight"] = check_sample_weight(
+                kwargs["sample_weight"], len(x)
+            )
+            if y is None:
+                # Keras drops sample weights when `y` is None; an unused
+                # placeholder target keeps them.
+                y = np.zeros(len(x), "float32")
+        # Frame callbacks write their GIFs when fit is interrupted, too.
+        with interruption_hook(kwargs.get("callbacks")):
+            return super().fit(
+                x, y, *args, validation_data=validation_data, **kwargs
+            )
 
     def evaluate(self, x=None, *args, **kwargs):
         return super().evaluate(self._checked(x, "x"), *args, **kwargs)
@@ -242,9 +261,176 @@ class DDEModel(backend.StatefulTrainer, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        # Deserialization consumes nested dicts; keep the caller's config intact.
+        config = copy.deepcopy(config)
         config["energy"] = keras.saving.deserialize_keras_object(config["energy"])
         return cls(**config)
+
+    # --- Normalised density and sampling ---------------------------------------
+
+    def _record_data_statistics(self, x, fit_kwargs):
+        """Keeps the mean/covariance of array training data (not datasets)."""
+        if x is None or not is_array_like(x):
+            return
+        split = fit_kwargs.get("validation_split") or 0.0
+        count = len(x) - int(len(x) * split) if split else len(x)
+        weights = fit_kwargs.get("sample_weight")
+        if weights is not None:
+            weights = np.asarray(weights)[:count]
+        normalization.set_data_statistics(self, x[:count], weights)
+
+    def set_data_statistics(self, data, sample_weight=None):
+        """Records the mean and covariance of the training data.
+
+        `fit` calls this itself for array data, so that `log_partition`,
+        `log_prob` and `sample` need no data afterwards. For a
+        `tf.data.Dataset`, a `keras.utils.PyDataset` or another iterable of
+        batches (`x` or `(x, y[, sample_weight])`), which `fit` leaves alone,
+        call it once yourself: it makes one pass over the batches.
+
+        The statistics are the non-trainable weights `data_mean`,
+        `data_covariance` (diagonal above 1024 features) and `data_count`,
+        saved in `.keras` files.
+
+        Args:
+            data: array `(n, *features)` or an iterable of batches.
+            sample_weight: optional array `(n,)` for array `data`.
+        """
+        normalization.set_data_statistics(self, data, sample_weight)
+
+    def log_partition(
+        self,
+        data=None,
+        method="auto",
+        n_samples=None,
+        n_steps=None,
+        proposal=None,
+        sample_weight=None,
+        batch_size=8192,
+        seed=None,
+        verbose="auto",
+        return_info=False,
+    ):
+        """Estimates `log Z = log integral exp(s(x)) dx`, with a standard error.
+
+        The proposal is the Gaussian `N(m, C + sigma^2 I)` with the mean `m`
+        and covariance `C` of `data`, or of the data statistics kept from
+        `fit` when `data` is None (the exact moments of the KDE a DDE
+        approximates). `method="is"` is importance sampling from it;
+        `"ais"` is annealed importance sampling (one MALA step at each of
+        `n_steps` temperatures), needed beyond a few dimensions. `"auto"`
+        uses IS for up to 2 features and AIS above. The estimate is cached in the
+        model (and saved with it) for `log_prob`.
+
+        Args:
+            data: optional training data (array) for the proposal.
+            method: "auto", "is" or "ais".
+            n_samples: IS samples (default 200,000) or AIS chains (1,024).
+            n_steps: AIS temperatures (default 500).
+            proposal: optional `keras_dde.density.GaussianProposal`, instead
+                of `data`.
+            sample_weight: optional weights of `data`.
+            batch_size: IS samples per network call.
+            seed: int or None.
+            verbose: 0, 1 or "auto" (a progress bar for long runs).
+            return_info: also return a dict with the method, the effective
+                sample size `ess` and, for AIS, the mean MALA acceptance.
+
+        Returns:
+            `(log_z, stderr)` as floats, the delta-method standard error
+            `std(w) / (sqrt(N) mean(w))` of the importance weights `w`; with
+            `return_info`, `(log_z, stderr, info)`. A standard error that is
+            large relative to the accuracy you need, or a small `ess`, means
+            the estimate is unreliable: use AIS, more chains or more steps.
+
+        Example:
+        ```python
+        dde.fit(x, epochs=100)
+        log_z, stderr = dde.log_partition(seed=0)
+        log_p = dde.log_prob(x_test)
+        ```
+
+        References:
+            - [Neal, 2001](https://arxiv.org/abs/physics/9803008)
+        """
+        return normalization.log_partition(
+            self,
+            data=data,
+            method=method,
+            n_samples=n_samples,
+            n_steps=n_steps,
+            proposal=proposal,
+            sample_weight=sample_weight,
+            batch_size=batch_size,
+            seed=seed,
+            verbose=verbose,
+            return_info=return_info,
+        )
+
+    def log_prob(self, x, batch_size=8192):
+        """Normalised log-density `s(x) - log Z`, a float32 numpy array `(n,)`.
+
+        Uses the `log Z` cached by the last `log_partition` call (estimating
+        it with the defaults first if there is none) and warns when that
+        value is stale, i.e. the weights changed since it was computed.
+
+        Args:
+            x: array `(n, *features)`, finite.
+            batch_size: samples per network call.
+        """
+        return normalization.log_prob(self, x, batch_size=batch_size)
+
+    def sample(
+        self,
+        n,
+        n_steps=200,
+        burn_in=None,
+        step_size=None,
+        init="sir",
+        proposal=None,
+        seed=None,
+        verbose="auto",
+        return_info=False,
+    ):
+        """Draws `n` samples from `exp(s(x)) / Z` by Metropolis-adjusted Langevin.
+
+        `n` chains start from sampling-importance-resampling of Gaussian
+        proposal draws (`init="sir"`), which puts them in the modes in about
+        the right proportions, then take `n_steps` MALA steps preconditioned
+        by the data covariance. During the first `burn_in` steps (default
+        half) each chain adapts its step size toward 57.4% acceptance; the
+        last state of every chain is returned.
+
+        Args:
+            n: int > 0, number of samples (= chains).
+            n_steps: int, MALA steps per chain.
+            burn_in: int, adaptation steps (default `n_steps // 2`).
+            step_size: optional fixed step (in data units, no adaptation).
+            init: "sir", "proposal", or an array `(n, *features)`.
+            proposal: optional `GaussianProposal` instead of the statistics
+                kept from `fit`.
+            seed: int or None.
+            verbose: 0, 1 or "auto".
+            return_info: also return `{"acceptance": ...}`.
+
+        Returns:
+            float32 numpy array `(n, *features)`.
+
+        References:
+            - [Roberts & Tweedie, 1996](https://doi.org/10.2307/3318418)
+        """
+        return normalization.sample(
+            self,
+            n,
+            n_steps=n_steps,
+            burn_in=burn_in,
+            step_size=step_size,
+            init=init,
+            proposal=proposal,
+            seed=seed,
+            verbose=verbose,
+            return_info=return_info,
+        )
 
 
 def _known_feature_shape(energy):
