@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_dde import backend
+from keras_dde.callbacks.interruption import interruption_hook
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.optimizers.routed_optimizer import RoutedOptimizer
 from keras_dde.utils.seed_state import SavesSeedState
@@ -263,11 +264,17 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         if x is not None and is_array_like(x):
             x = check_data(x, "x", self.sample_shape)
+            # As `DDEModel.fit` does, so that `real_dde.log_prob` needs no data.
+            self.real_dde.set_data_statistics(x)
         if validation_data is not None and is_array_like(validation_data):
             validation_data = check_data(
                 validation_data, "validation_data", self.sample_shape
             )
-        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        # Frame callbacks write their GIFs when fit is interrupted, too.
+        with interruption_hook(kwargs.get("callbacks")):
+            return super().fit(
+                x, y, *args, validation_data=validation_data, **kwargs
+            )
 
     # --- Sampling ------------------------------------------------------------
 

@@ -1,0 +1,196 @@
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import types
+
+import imageio.v3 as iio
+import keras
+import numpy as np
+import pytest
+
+import keras_dde
+from keras_dde.callbacks import FrameCallback
+from keras_dde.callbacks import interruption_hook
+from keras_dde.callbacks.frame_callback import resolve_dde
+
+DATA = keras_dde.datasets.toy2d("8gaussians", 256, seed=0)
+
+
+def small_dde(steps_per_execution=1, features=2):
+    energy = keras_dde.models.energy_mlp(features, width=8, depth=1)
+    dde = keras_dde.DDEModel(energy, sigma=0.3, seed=0)
+    dde.compile(optimizer="adam", steps_per_execution=steps_per_execution)
+    return dde
+
+
+class Counter(FrameCallback):
+    """Frames that show the frame index and cost `delay` seconds."""
+
+    def __init__(self, delay=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.delay = delay
+
+    def render(self, model, label):
+        if self.delay:
+            time.sleep(self.delay)
+        value = (10 * len(self.frames)) % 256
+        return np.full((8, 8, 3), value, dtype=np.uint8)
+
+
+class StopAt(keras.callbacks.Callback):
+    def __init__(self, epoch, error):
+        super().__init__()
+        self.epoch, self.error = epoch, error
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.epoch:
+            raise self.error
+
+
+def test_every_epochs_with_initial_and_final_frames(tmp_path):
+    frames = Counter(gif_path=tmp_path / "c.gif", every=2, max_overhead=None)
+    small_dde().fit(DATA, batch_size=64, epochs=5, verbose=0, callbacks=[frames])
+    assert frames.frame_steps == [0, 2, 4, 5]
+    assert iio.imread(tmp_path / "c.gif", index=None).shape == (4, 8, 8, 3)
+
+
+def test_every_batches_follows_steps_per_execution(tmp_path):
+    frames = Counter(every=3, unit="batch", max_overhead=None, initial_frame=False)
+    small_dde(steps_per_execution=2).fit(
+        DATA, batch_size=32, epochs=2, verbose=0, callbacks=[frames]
+    )
+    # 8 steps per epoch, hooks after steps 2, 4, ..., 16.
+    assert frames.frame_steps == [4, 6, 10, 12, 16]
+
+
+def test_log_schedule_is_dense_early(tmp_path):
+    frames = Counter(every="log", num_frames=5, max_overhead=None)
+    small_dde().fit(DATA, batch_size=128, epochs=20, verbose=0, callbacks=[frames])
+    assert frames.frame_steps == [0, 1, 2, 4, 9, 20]
+
+
+def test_max_frames_thins_and_keeps_the_last(tmp_path):
+    frames = Counter(every=1, max_frames=4, max_overhead=None)
+    small_dde().fit(DATA, batch_size=128, epochs=12, verbose=0, callbacks=[frames])
+    assert len(frames.frames) <= 4
+    assert frames.frame_steps[0] == 0 and frames.frame_steps[-1] == 12
+    assert frames.frame_steps == sorted(frames.frame_steps)
+
+
+def test_max_overhead_skips_expensive_frames():
+    frames = Counter(delay=0.05, every=1, max_overhead=0.1)
+    start = time.perf_counter()
+    small_dde().fit(DATA, batch_size=256, epochs=30, verbose=0, callbacks=[frames])
+    elapsed = time.perf_counter() - start
+    assert len(frames.frames) < 31
+    # Initial + final frame are always drawn; the rest stay within budget.
+    assert frames.render_seconds <= 0.1 * elapsed + 3 * 0.05 + 0.05
+
+
+def test_frame_callbacks_on_one_model_share_the_budget():
+    first = Counter(delay=0.01, every=1, max_overhead=0.1)
+    second = Counter(delay=0.01, every=1, max_overhead=0.1)
+    start = time.perf_counter()
+    small_dde().fit(DATA, batch_size=32, epochs=60, verbose=0,
+                    callbacks=[first, second])
+    elapsed = time.perf_counter() - start
+    spent = first.render_seconds + second.render_seconds
+    # Four frames (first and last of each) are outside the budget.
+    assert spent <= 0.1 * elapsed + 4 * 0.01 + 0.05
+    assert len(first.frames) < 61 and len(second.frames) < 61
+    assert len(second.frames) >= 3  # no starvation of the second callback
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"every": 0}, ValueError, "every"),
+        ({"every": -3}, ValueError, "every"),
+        ({"every": 1.5}, TypeError, "every"),
+        ({"every": "sometimes"}, ValueError, "every"),
+        ({"unit": "step"}, ValueError, "unit"),
+        ({"gif_path": "frames.png"}, ValueError, "gif_path"),
+        ({"gif_path": 7}, TypeError, "gif_path"),
+        ({"max_overhead": 0}, ValueError, "max_overhead"),
+        ({"max_frames": 1}, ValueError, "max_frames"),
+        ({"fps": 0}, ValueError, "fps"),
+    ],
+)
+def test_bad_arguments_fail_at_construction(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        Counter(**kwargs)
+
+
+def test_unwritable_path_fails_before_training(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    dde = small_dde()
+    frames = Counter(gif_path=blocker / "sub" / "c.gif")
+    with pytest.raises(ValueError, match="gif_path.*cannot be written"):
+        dde.fit(DATA, batch_size=64, epochs=3, verbose=0, callbacks=[frames])
+    assert int(keras.ops.convert_to_numpy(dde.optimizer.iterations)) == 0
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("boom")])
+def test_interruption_hook_writes_the_gif(tmp_path, error):
+    path = tmp_path / "c.gif"
+    frames = Counter(gif_path=path, every=1, max_overhead=None)
+    callbacks = [frames, StopAt(3, error)]
+    with pytest.raises(type(error)):
+        with interruption_hook(callbacks):
+            small_dde().fit(DATA, batch_size=64, epochs=10, verbose=0,
+                            callbacks=callbacks)
+    assert frames.frame_steps == [0, 1, 2, 3]
+    assert iio.imread(path, index=None).shape == (4, 8, 8, 3)
+    assert frames.written_path == str(path)
+
+
+def test_context_manager_writes_the_gif(tmp_path):
+    path = tmp_path / "c.gif"
+    with pytest.raises(RuntimeError):
+        with Counter(gif_path=path, max_overhead=None) as frames:
+            small_dde().fit(DATA, batch_size=64, epochs=10, verbose=0,
+                            callbacks=[frames, StopAt(2, RuntimeError("x"))])
+    assert iio.imread(path, index=None).shape[0] == 3
+
+
+def test_uncaught_keyboard_interrupt_in_a_script_writes_the_gif(tmp_path):
+    path = tmp_path / "c.gif"
+    script = textwrap.dedent(
+        f"""
+        import keras, numpy as np, keras_dde
+        from keras_dde.callbacks import DensityFrames
+        class Stop(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == 1:
+                    raise KeyboardInterrupt
+        x = keras_dde.datasets.toy2d("rings", 128, seed=0)
+        dde = keras_dde.DDEModel(keras_dde.models.energy_mlp(2, width=4, depth=1))
+        dde.compile(optimizer="adam")
+        frames = DensityFrames({str(path)!r}, resolution=8, max_overhead=None)
+        dde.fit(x, epochs=5, verbose=0, callbacks=[frames, Stop()])
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True,
+        env=dict(os.environ), timeout=120,
+    )
+    assert result.returncode != 0 and "KeyboardInterrupt" in result.stderr
+    assert iio.imread(path, index=None).shape == (3, 8, 8, 3)
+
+
+def test_resolve_dde_names_the_sub_models():
+    real, fake = small_dde(), small_dde()
+    gan = types.SimpleNamespace(real_dde=real, fake_dde=fake)
+    assert resolve_dde(gan, "real", "X") is real
+    assert resolve_dde(gan, "fake_dde", "X") is fake
+    assert resolve_dde(gan, fake, "X") is fake
+    with pytest.raises(ValueError, match="dde='real'"):
+        resolve_dde(gan, None, "X")
+    with pytest.raises(ValueError, match="no DDE named 'critic'"):
+        resolve_dde(gan, "critic", "X")
+    with pytest.raises(ValueError, match="no DDE named 'real'"):
+        resolve_dde(real, "real", "X")
+    assert resolve_dde(real, None, "X") is real

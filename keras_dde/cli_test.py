@@ -1,0 +1,199 @@
+import os
+import subprocess
+import sys
+
+import imageio.v3 as iio
+import keras
+import numpy as np
+import pytest
+
+from keras_dde import cli
+
+FAST = ["--epochs", "2", "--n-samples", "512", "--batch-size", "128", "--frames",
+        "3", "--width", "8", "--depth", "1", "--model-samples", "0", "--quiet"]
+# Three epochs with a 10-frame log schedule: frames at epochs 0, 1, 2 and 3.
+GAN_FAST = ["--epochs", "3", "--n-samples", "256", "--batch-size", "128",
+            "--frames", "10", "--latent-dim", "2", "--quiet"]
+GAN_GIFS = ["den_fake.gif", "den_real.gif", "samples.gif"]
+# What a Ctrl-C must leave behind: the GIFs, and no model.
+COMMANDS = {"train": (FAST, ["training.gif"]), "gan": (GAN_FAST, GAN_GIFS)}
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_train_writes_model_pictures_and_gif(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "8gaussians", "--out", str(out), *FAST]
+    argv[argv.index("--model-samples") + 1] = "300"
+    code, stdout, _ = run(capsys, *argv)
+    assert code == 0
+    names = sorted(os.listdir(out))
+    assert names == ["density.png", "model.keras", "samples.png", "training.gif",
+                     "vectorfield.png"]
+    assert str(out / "model.keras") in stdout
+    gif = iio.imread(out / "training.gif", index=None)
+    assert gif.shape[0] >= 3 and gif.shape[1:3] == (200, 200)
+    assert iio.imread(out / "density.png").shape[:2] == (400, 400)
+    model = keras.models.load_model(out / "model.keras")
+    assert model.predict(np.zeros((3, 2), "float32"), verbose=0).shape == (3,)
+
+
+def test_gan_writes_model_pictures_and_gifs(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["gan", "8gaussians", "--out", str(out), *GAN_FAST]
+    argv.remove("--quiet")
+    code, stdout, err = run(capsys, *argv)
+    assert code == 0, err
+    assert sorted(os.listdir(out)) == sorted(
+        GAN_GIFS + ["den_fake.png", "den_real.png", "model.keras", "samples.png"]
+    )
+    progress, *written = stdout.rstrip("\n").rsplit("\n", 7)
+    assert written == [str(out / name) for name in (
+        "model.keras", "den_real.png", "den_fake.png", "samples.png",
+        "den_real.gif", "den_fake.gif", "samples.gif",
+    )]
+    # One progress bar over the epochs, with the three losses.
+    assert "3/3" in progress
+    for name in ("generator_loss", "real_dde_loss", "fake_dde_loss"):
+        assert name in progress
+    for name in GAN_GIFS:
+        gif = iio.imread(out / name, index=None)
+        assert gif.shape[:3] == (4, 200, 200), (name, gif.shape)
+    # The generated points move between frames: the generator is training.
+    samples = iio.imread(out / "samples.gif", index=None)
+    assert not np.array_equal(samples[0], samples[-1])
+    for name in ("den_real.png", "den_fake.png", "samples.png"):
+        assert iio.imread(out / name).shape[:2] == (400, 400)
+    model = keras.models.load_model(out / "model.keras")
+    assert type(model).__name__ == "EnergyGAN"
+    assert model.latent_dim == 2 and model.dde_steps == 2
+    assert model.real_dde.sigma == pytest.approx(0.3)
+    assert model.generate(5, seed=0).shape == (5, 2)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_refuses_a_non_empty_folder_without_overwrite(tmp_path, capsys, command):
+    fast, gifs = COMMANDS[command]
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    code, _, err = run(capsys, command, "rings", "--out", str(out), *fast)
+    assert code == 2
+    assert err.count("\n") == 1 and "--overwrite" in err
+    assert os.listdir(out) == ["notes.txt"]
+    code, _, _ = run(capsys, command, "rings", "--out", str(out), "--overwrite",
+                     *fast)
+    assert code == 0 and (out / "notes.txt").exists()
+    assert all((out / gif).exists() for gif in gifs)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "nope", "--out", "X"], "unknown data set 'nope'.*2spirals"),
+        (["train", "2spirals", "--out", "X", "--epochs", "0"], "--epochs"),
+        (["train", "2spirals", "--out", "X", "--sigma", "-0.1"], "--sigma"),
+        (["train", "2spirals", "--out", "X", "--sigma", "nan"], "--sigma"),
+        (["train", "missing.npy", "--out", "X"], "not found"),
+        (["train", "2spirals"], "--out"),
+        (
+            ["train", "2spirals", "--out", "X", "--model-samples", "-1"],
+            "--model-samples",
+        ),
+        (["gan", "nope", "--out", "X"], "unknown data set 'nope'.*8gaussians"),
+        (["gan", "8gaussians"], "--out"),
+        (["gan", "8gaussians", "--out", "X", "--epochs", "-3"], "--epochs"),
+        (["gan", "8gaussians", "--out", "X", "--sigma", "0"], "--sigma"),
+        (["gan", "8gaussians", "--out", "X", "--dde-steps", "0"], "--dde-steps"),
+        (["gan", "8gaussians", "--out", "X", "--latent-dim", "two"],
+         "--latent-dim must be a positive int; received 'two'"),
+        (["gan", "8gaussians", "--out", "X", "--generator-learning-rate", "0"],
+         "--generator-learning-rate"),
+        (["gan", "8gaussians", "--out", "X", "--dde-learning-rate", "inf"],
+         "--dde-learning-rate"),
+        (["gan", "8gaussians", "--out", "X", "--width", "8"],
+         "unrecognized arguments: --width"),
+        (["gan", "missing.csv", "--out", "X"], "not found"),
+        (["fly"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_status_2(tmp_path, capsys, argv, message):
+    argv = [str(tmp_path / "out") if a == "X" else a for a in argv]
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("keras-dde")
+    assert __import__("re").search(message, err), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_high_dimensional_npy_and_csv_files(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(256, 4)).astype("float32")
+    np.save(tmp_path / "d.npy", data)
+    code, _, err = run(capsys, "train", str(tmp_path / "d.npy"), "--out",
+                       str(tmp_path / "a"), *FAST)
+    assert code == 0, err
+    assert (tmp_path / "a" / "training.gif").exists()
+    csv = tmp_path / "d.csv"
+    csv.write_text("x,y\n" + "\n".join(f"{a},{b}" for a, b in data[:, :2]))
+    code, _, err = run(capsys, "train", str(csv), "--out", str(tmp_path / "b"), *FAST)
+    assert code == 0, err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2\n3,nan\n")
+    code, _, err = run(capsys, "train", str(bad), "--out", str(tmp_path / "c"), *FAST)
+    assert code == 2 and "NaN" in err
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_ctrl_c_writes_the_frames_so_far(tmp_path, capsys, monkeypatch, command):
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_EpochProgress", Interrupt)
+    fast, gifs = COMMANDS[command]
+    out = tmp_path / "run"
+    argv = [command, "2spirals", "--out", str(out), *fast]
+    argv[argv.index("--epochs") + 1] = "50"
+    argv.remove("--quiet")
+    code, _, err = run(capsys, *argv)
+    assert code == 130 and "interrupted" in err
+    for gif in gifs:
+        assert iio.imread(out / gif, index=None).shape[0] >= 2
+        assert f"to {out / gif}" in err
+    assert not (out / "model.keras").exists()
+
+
+def test_examples_writes_the_readme_images(tmp_path, capsys, monkeypatch):
+    # The example settings, on few points so that the test is fast.
+    monkeypatch.setitem(cli.EXAMPLE, "n", 512)
+    monkeypatch.setitem(cli.GAN_EXAMPLE, "n", 512)
+    out = tmp_path / "images"
+    code, stdout, err = run(capsys, "examples", "--out", str(out), "--epochs", "1",
+                            "--gan-epochs", "2", "--quiet")
+    assert code == 0, err
+    names = ["training_2spirals.gif", "density_2spirals.png",
+             "vectorfield_2spirals.png", "samples_2spirals.png",
+             "den_real.gif", "den_fake.gif", "samples.gif"]
+    assert stdout.split() == [str(out / name) for name in names]
+    assert sorted(os.listdir(out)) == sorted(names)
+    for name in ("den_real.gif", "den_fake.gif", "samples.gif"):
+        # Frames at epochs 0, 1 and 2, at 160 px.
+        assert iio.imread(out / name, index=None).shape[:3] == (3, 160, 160)
+
+
+def test_console_module_entry_point(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_dde", "train", "nope", "--out",
+         str(tmp_path / "o")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "keras-dde: error: unknown data set 'nope'"
+    )

@@ -1,0 +1,28 @@
+"""Pictures of DDEs: density maps, score fields and samples.
+
+Every function draws on a `matplotlib.figure.Figure` with an Agg canvas
+(never pyplot's global state) and returns the figure, or an `(H, W, 3)`
+uint8 RGB array with `as_array=True`.
+"""
+
+from keras_dde.plotting._common import Plane
+from keras_dde.plotting._common import figure_to_rgb
+from keras_dde.plotting.density import energy_grid
+from keras_dde.plotting.density import plot_density
+from keras_dde.plotting.files import save_figure
+from keras_dde.plotting.files import write_gif
+from keras_dde.plotting.samples import plot_samples
+from keras_dde.plotting.vector_field import plot_vector_field
+from keras_dde.plotting.vector_field import score_grid
+
+__all__ = [
+    "Plane",
+    "energy_grid",
+    "figure_to_rgb",
+    "plot_density",
+    "plot_samples",
+    "plot_vector_field",
+    "save_figure",
+    "score_grid",
+    "write_gif",
+]
