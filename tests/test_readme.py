@@ -21,9 +21,13 @@ def test_ci_runs_the_readme_test_command():
     assert test_commands[0] in ci_script.splitlines()
 
 
-def test_quickstart_runs(tmp_path, monkeypatch):
-    (quickstart,) = [b for b in code_blocks("python") if "DDEModel" in b]
+def test_every_python_example_runs(tmp_path, monkeypatch):
+    """The README's Python blocks run in order, in one namespace, like a notebook."""
+    blocks = code_blocks("python")
+    assert blocks and "DDEModel" in blocks[0]
     monkeypatch.chdir(tmp_path)
-    exec(compile(quickstart, "README quickstart", "exec"), {})
+    namespace = {}
+    for index, block in enumerate(blocks):
+        exec(compile(block, f"README python block {index + 1}", "exec"), namespace)
     loaded = keras.models.load_model(os.path.join(tmp_path, "spirals.keras"))
     assert loaded.sigma == 0.1
