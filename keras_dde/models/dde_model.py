@@ -217,17 +217,18 @@ class DDEModel(backend.StatefulTrainer, keras.Model):
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         x = self._checked(x, "x")
-        self._record_data_statistics(x, kwargs)
         if validation_data is not None and is_array_like(validation_data):
             validation_data = self._checked(validation_data, "validation_data")
-        if kwargs.get("sample_weight") is not None and is_array_like(x):
+        has_weights = kwargs.get("sample_weight") is not None and is_array_like(x)
+        if has_weights:
             kwargs["sample_weight"] = check_sample_weight(
                 kwargs["sample_weight"], len(x)
             )
-            if y is None:
-                # Keras drops sample weights when `y` is None; an unused
-                # placeholder target keeps them.
-                y = np.zeros(len(x), "float32")
+        self._record_data_statistics(x, kwargs)
+        if has_weights and y is None:
+            # Keras drops sample weights when `y` is None; an unused
+            # placeholder target keeps them.
+            y = np.zeros(len(x), "float32")
         # Frame callbacks write their GIFs when fit is interrupted, too.
         with interruption_hook(kwargs.get("callbacks")):
             return super().fit(

@@ -263,6 +263,18 @@ def test_bad_data_is_refused_before_training(x, match):
     assert dde.optimizer.iterations.numpy() == 0
 
 
+@pytest.mark.parametrize(
+    "sample_weight, match",
+    [(np.ones(50), r"shape \(512,\)"), (-np.ones(512), "non-negative"), (np.zeros(512), "zero")],
+)
+def test_bad_sample_weight_is_refused_before_training(sample_weight, match):
+    dde = small_dde()
+    dde.compile()
+    with pytest.raises(ValueError, match=match):
+        dde.fit(data(512), sample_weight=sample_weight, epochs=1, verbose=0)
+    assert dde.optimizer.iterations.numpy() == 0
+
+
 def test_bad_validation_data_and_compile_arguments():
     dde = small_dde()
     with pytest.raises(ValueError, match="loss"):
