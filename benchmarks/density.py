@@ -43,6 +43,10 @@ def parse_args():
     parser.add_argument("--skip-likelihood", action="store_true")
     parser.add_argument("--datasets", default=None, help="comma-separated subset")
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    parser.add_argument(
+        "--replot", action="store_true",
+        help="redraw density.png from the tables in an existing density.md",
+    )
     return parser.parse_args()
 
 
@@ -331,8 +335,35 @@ def plot(likelihood_rows, speed_rows, path):
     figure.savefig(path, dpi=120)
 
 
+def rows_from_markdown(path):
+    """The means in `density.md`'s tables, as `plot` takes them."""
+    likelihood_rows, speed_rows, section = [], [], None
+    with open(path) as handle:
+        for line in handle:
+            if line.startswith("## "):
+                section = line.strip()
+            cells = [cell.strip().strip("*") for cell in line.strip().strip("|").split("|")]
+            if not line.startswith("|") or cells[0] in ("data set", "D") or set(cells[0]) <= set("-"):
+                continue
+            if section == "## Held-out log-likelihood":
+                methods = ["DDE", "KDE (CV)", "GMM (CV)", "MAF (zuko)"]
+                results = {
+                    method: [] if cell == "n/a" else [float(cell.split(" ")[0])]
+                    for method, cell in zip(methods, cells[1:5])
+                }
+                likelihood_rows.append((cells[0], results, {}))
+            elif section == "## Inference speed":
+                numbers = [float(cell.replace(",", "")) for cell in cells[:3]]
+                speed_rows.append(tuple(numbers))
+    return likelihood_rows, speed_rows
+
+
 def main():
     args = parse_args()
+    if args.replot:
+        rows, speed = rows_from_markdown(os.path.join(args.out, "density.md"))
+        plot(rows, speed, os.path.join(args.out, "density.png"))
+        return
     sys.path.insert(0, os.path.dirname(HERE))
     import keras
 

@@ -2,6 +2,8 @@
 
     KERAS_BACKEND=jax python benchmarks/energy_gan.py --dataset 8gaussians
     KERAS_BACKEND=jax python benchmarks/energy_gan.py --dataset 2spirals
+    KERAS_BACKEND=jax python benchmarks/energy_gan.py --dataset 25gaussians \
+        --sigma 0.1 --initial-sigma 2.0 --halving-steps 800 --epochs 400
 
 For the mixtures (8gaussians, 25gaussians) it reports the modes covered (a
 mode counts when it holds at least 2% of the samples) and the fraction of
@@ -119,6 +121,14 @@ def main():
     parser.add_argument("--dataset", default="8gaussians", choices=keras_dde.datasets.toy2d_names())
     parser.add_argument("--kde-bandwidth", type=float, default=0.1)
     parser.add_argument("--sigma", type=float, default=0.3)
+    parser.add_argument(
+        "--initial-sigma", type=float, default=None,
+        help="anneal sigma geometrically from this value down to --sigma",
+    )
+    parser.add_argument(
+        "--halving-steps", type=int, default=1000,
+        help="generator steps per halving of sigma when annealing",
+    )
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--dde-steps", type=int, default=2)
@@ -136,11 +146,17 @@ def main():
     x = keras_dde.datasets.toy2d(args.dataset, 8192, seed=args.seed)
     generator = keras_dde.models.generator_mlp(args.latent_dim, 2, width=128)
     if args.model == "energy-gan":
+        schedule = None
+        if args.initial_sigma is not None:
+            schedule = keras_dde.schedules.GeometricSigmaDecay(
+                args.initial_sigma, args.sigma, 0.5, args.halving_steps
+            )
         gan = keras_dde.EnergyGAN(
             generator,
             keras_dde.DDEModel(keras_dde.models.energy_mlp(2), sigma=args.sigma),
             keras_dde.DDEModel(keras_dde.models.energy_mlp(2), sigma=args.sigma),
             dde_steps=args.dde_steps,
+            sigma_schedule=schedule,
             seed=args.seed,
         )
         gan.compile(
@@ -169,7 +185,8 @@ def main():
         samples = gan.generate(10000, seed=1)
         report = (
             f"{args.model} {keras.backend.backend()} {args.dataset} after "
-            f"{(stage + 1) * args.epochs // 4} epochs, {train_seconds:.0f} s training:"
+            f"{(stage + 1) * args.epochs // 4} epochs, {train_seconds:.0f} s training"
+            f" (sigma {getattr(gan, 'sigma', float('nan')):.3g}):"
         )
         if args.dataset in MIXTURES:
             centers, std = MIXTURES[args.dataset]

@@ -19,6 +19,13 @@ Configurations:
   dde-jax-unfused   keras_dde.DDEModel.fit, steps_per_execution=1.
   jax-hand-fused    the same step written by hand in JAX: jit + lax.scan over
                     an epoch, data shuffled on the host. The practical ceiling.
+  dde-torch         keras_dde.DDEModel.fit with its defaults on PyTorch (eager:
+                    torch.compile cannot do the double backward pass).
+  torch-eager-loop  the same step as an eager PyTorch loop in the reference
+                    implementation's style (logchan/dde): a shuffling
+                    DataLoader, nn.Sequential, autograd.grad(create_graph=True),
+                    backward, Adam, the loss read back every step. The torch
+                    baseline.
 """
 
 import argparse
@@ -41,6 +48,8 @@ CONFIGS = {
     "dde-jax": "jax",
     "dde-jax-unfused": "jax",
     "jax-hand-fused": "jax",
+    "dde-torch": "torch",
+    "torch-eager-loop": "torch",
 }
 
 
@@ -168,18 +177,58 @@ def jax_hand_fused(x):
     return TIMED_EPOCHS * STEPS_PER_EPOCH / (time.perf_counter() - start)
 
 
+def torch_eager_loop(x):
+    """Steps/s of an eager PyTorch training loop written without Keras."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    layers = []
+    for width_in in (2, 32, 32):
+        layers += [nn.Linear(width_in, 32), nn.Tanh()]
+    net = nn.Sequential(*layers, nn.Linear(32, 1, bias=False))
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(x)),
+        batch_size=BATCH_SIZE,
+        shuffle=True,
+    )
+
+    def epoch():
+        losses = []
+        for (batch,) in loader:
+            optimizer.zero_grad()
+            eps = torch.randn_like(batch)
+            noisy = (batch + SIGMA * eps).requires_grad_(True)
+            energy = net(noisy)
+            (score,) = torch.autograd.grad(energy.sum(), noisy, create_graph=True)
+            loss = ((SIGMA * score + eps) ** 2).sum(dim=1).mean()
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss))
+        return losses
+
+    epoch()  # warm up
+    start = time.perf_counter()
+    for _ in range(TIMED_EPOCHS):
+        epoch()
+    return TIMED_EPOCHS * STEPS_PER_EPOCH / (time.perf_counter() - start)
+
+
 def run_one(name):
     x = _data()
     if name == "seed-recipe":
         return _time_fit(seed_recipe_model(1), x)
     if name == "seed-recipe-spe32":
         return _time_fit(seed_recipe_model(32), x)
-    if name in ("dde-tensorflow", "dde-jax"):
+    if name in ("dde-tensorflow", "dde-jax", "dde-torch"):
         return _time_fit(dde_model(), x)
     if name == "dde-jax-unfused":
         return _time_fit(dde_model(steps_per_execution=1), x)
     if name == "jax-hand-fused":
         return jax_hand_fused(x)
+    if name == "torch-eager-loop":
+        return torch_eager_loop(x)
     raise ValueError(f"unknown configuration {name!r}")
 
 

@@ -14,6 +14,7 @@ from keras_dde import layers
 from keras_dde import losses
 from keras_dde import models
 from keras_dde import plotting
+from keras_dde import schedules
 from keras_dde import optimizers
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_gan import EnergyGAN
@@ -32,5 +33,6 @@ __all__ = [
     "losses",
     "models",
     "plotting",
+    "schedules",
     "__version__",
 ]

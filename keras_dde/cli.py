@@ -12,7 +12,11 @@ the GIFs `den_real.gif`, `den_fake.gif` (the real and generated densities
 during training) and `samples.gif` (real against generated samples).
 Bad arguments give a one-line error and exit status 2; errors while running
 give a one-line error and status 1; Ctrl-C writes the frames so far to the
-GIFs and exits with status 130.
+GIFs and exits with status 130. If training diverges (a NaN or Inf loss), it
+stops, the last finite weights are restored and written with the pictures,
+and the command says so in one line and exits with status 3. Every file is
+written atomically (a temporary file in the same folder, then `os.replace`),
+so an interrupted run never leaves a half-written file.
 """
 
 import argparse
@@ -264,15 +268,32 @@ def load_data(spec, n_samples, seed):
         else:
             array = _load_csv(spec)
     except (OSError, ValueError) as error:
+        if lower.endswith(".npy"):
+            # numpy's own message talks about pickles, which misleads here.
+            raise UsageError(
+                f"cannot read {spec!r}: it is not a .npy file of numbers; write "
+                "one with numpy.save(path, array)"
+            ) from error
         raise UsageError(f"cannot read {spec!r}: {_one_line(error)}") from error
-    if getattr(array, "ndim", 0) == 1:
-        array = array.reshape(-1, 1)
-    if getattr(array, "ndim", 0) > 2:
+    if getattr(array, "ndim", 0) < 2:
+        # As `DDEModel.fit` and `DDEDensity.fit`: 1-D data is refused, not
+        # guessed to be one feature (the pictures need two anyway).
+        raise UsageError(
+            f"{spec!r} has shape {getattr(array, 'shape', ())}; the data must "
+            "have shape (n_samples, n_features) with at least 2 features"
+        )
+    if array.ndim > 2:
         array = array.reshape(len(array), -1)
     try:
-        return check_data(array, spec)
+        array = check_data(array, spec)
     except (TypeError, ValueError) as error:
         raise UsageError(_one_line(error)) from error
+    if array.shape[1] < 2:
+        raise UsageError(
+            f"{spec!r} has {array.shape[1]} feature; the command line draws "
+            "2-D pictures and needs data with at least 2 features"
+        )
+    return array
 
 
 def _load_csv(path):
@@ -359,7 +380,18 @@ def _prepare_run(args):
 def _print_paths(paths):
     for path in paths.values():
         print(path)
+    message = getattr(paths, "diverged", None)
+    if message:
+        print(f"{PROG}: error: {_one_line(message)} The files above hold the "
+              "last finite model.", file=sys.stderr)
+        return 3
     return 0
+
+
+class RunPaths(dict):
+    """The paths a run wrote, by role; `.diverged` is the divergence message or None."""
+
+    diverged = None
 
 
 def _examples_command(args):
@@ -446,7 +478,9 @@ def train_and_draw(
             origin=origin, resolution=gif_resolution, max_overhead=None,
         )
     ]
-    _fit_with_frames(dde, data, frame_callbacks, epochs, batch_size, progress)
+    paths.diverged = _fit_with_frames(
+        dde, data, frame_callbacks, epochs, batch_size, progress
+    )
     _save_model(dde, paths.get("model"))
     shared = dict(plane=plane, origin=origin, data=data)
     _save_density(dde, paths["density"],
@@ -539,7 +573,9 @@ def train_gan_and_draw(
             labels=("data", "generated"), figsize=(inches, inches), dpi=64,
             **schedule,
         ))
-    _fit_with_frames(gan, data, frame_callbacks, epochs, batch_size, progress)
+    paths.diverged = _fit_with_frames(
+        gan, data, frame_callbacks, epochs, batch_size, progress
+    )
     _save_model(gan, paths.get("model"))
     for key, dde, which in (
         ("real_density", gan.real_dde, "real (data) DDE"),
@@ -556,7 +592,9 @@ def train_gan_and_draw(
 
 def _paths(out, names):
     """The path in `out` of each role that has a file name."""
-    return {key: os.path.join(out, name) for key, name in names.items() if name}
+    return RunPaths(
+        (key, os.path.join(out, name)) for key, name in names.items() if name
+    )
 
 
 def _fit_with_frames(model, data, frame_callbacks, epochs, batch_size, progress):
@@ -564,16 +602,26 @@ def _fit_with_frames(model, data, frame_callbacks, epochs, batch_size, progress)
 
     On Ctrl-C the frame callbacks write the frames so far to their GIFs (and
     we say so) before the KeyboardInterrupt goes on.
+
+    Returns:
+        None, or the message of `StopOnDivergence` when training diverged
+        (the last finite weights are then restored).
     """
+    import warnings
+
+    from keras_dde.callbacks import StopOnDivergence
     from keras_dde.callbacks import interruption_hook
 
-    callbacks = list(frame_callbacks)
+    guard = StopOnDivergence()
+    callbacks = [guard, *frame_callbacks]
     if progress:
         callbacks.append(_EpochProgress())
     try:
         # The models' own `fit` hooks interruptions too; this makes sure for
         # any model (a second notice is a no-op).
-        with interruption_hook(frame_callbacks):
+        with interruption_hook(frame_callbacks), warnings.catch_warnings():
+            # The divergence is reported in one line by the command.
+            warnings.filterwarnings("ignore", "Training diverged", RuntimeWarning)
             model.fit(data, batch_size=batch_size, epochs=epochs, verbose=0,
                       callbacks=callbacks, shuffle=True)
     except KeyboardInterrupt:
@@ -585,6 +633,9 @@ def _fit_with_frames(model, data, frame_callbacks, epochs, batch_size, progress)
                     file=sys.stderr,
                 )
         raise
+    if progress and guard.diverged:
+        print()  # End the progress bar's line.
+    return guard.message if guard.diverged else None
 
 
 def _save_model(model, path):

@@ -197,3 +197,52 @@ def test_console_module_entry_point(tmp_path):
     assert result.stderr.strip().splitlines()[-1].startswith(
         "keras-dde: error: unknown data set 'nope'"
     )
+
+
+def test_divergence_exits_3_with_one_line_and_keeps_the_last_finite_model(
+    tmp_path, capsys
+):
+    out = tmp_path / "run"
+    argv = ["train", "8gaussians", "--out", str(out), *FAST]
+    argv[argv.index("--epochs") + 1] = "20"
+    code, stdout, err = run(capsys, *argv, "--learning-rate", "1e30")
+    assert code == 3
+    assert err.count("\n") == 1 and "Training diverged: loss = nan" in err
+    assert "Lower the learning rate" in err and "last finite model" in err
+    # Everything is written, from the restored (finite) weights.
+    assert sorted(os.listdir(out)) == ["density.png", "model.keras", "samples.png",
+                                       "training.gif", "vectorfield.png"]
+    assert len(stdout.split()) == 5
+    model = keras.models.load_model(out / "model.keras")
+    assert all(np.isfinite(np.array(w)).all() for w in model.trainable_weights)
+    assert iio.imread(out / "training.gif", index=None).shape[0] >= 1
+
+
+def test_files_are_written_atomically(tmp_path, capsys, monkeypatch):
+    # A finished run leaves no temporary files behind.
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "rings", "--out", str(out), *FAST)
+    assert code == 0, err
+    names = sorted(os.listdir(out))
+    assert not [name for name in names if name.startswith(".")]
+    old = {name: (out / name).read_bytes() for name in names}
+
+    # A second run into the same folder (--overwrite), interrupted while it
+    # trains: each file is either the old one, whole, or a complete new one.
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_EpochProgress", Interrupt)
+    argv = ["train", "rings", "--out", str(out), "--overwrite", *FAST]
+    argv[argv.index("--epochs") + 1] = "50"
+    argv.remove("--quiet")
+    code, _, _ = run(capsys, *argv)
+    assert code == 130
+    assert sorted(os.listdir(out)) == names
+    for name in ("model.keras", "density.png", "vectorfield.png", "samples.png"):
+        assert (out / name).read_bytes() == old[name], name
+    keras.models.load_model(out / "model.keras")
+    gif = iio.imread(out / "training.gif", index=None)
+    assert gif.shape[0] >= 2 and (out / "training.gif").read_bytes() != old["training.gif"]

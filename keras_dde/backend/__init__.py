@@ -7,8 +7,11 @@ picked here by `keras.backend.backend()`:
   differentiable again (the denoising loss needs a second derivative).
 - `value_and_grad(loss_fn, variables)`: a scalar loss and its gradient with
   respect to `variables`, for a train step written in stateful Keras style.
+- `normal(shape, seed)`: `keras.random.normal`, but distinct on every
+  `tf.distribute` replica (they share one seed state).
 - `StatefulTrainer`: a mixin that runs such a stateful `train_step(data)` /
-  `test_step(data)` under the backend's trainer (JAX threads explicit state).
+  `test_step(data)` under the backend's trainer (JAX threads explicit state;
+  PyTorch runs eagerly, `steps_per_execution` steps per call).
 """
 
 import keras
@@ -18,14 +21,17 @@ _BACKEND = keras.backend.backend()
 if _BACKEND == "tensorflow":
     from keras_dde.backend.tensorflow import StatefulTrainer
     from keras_dde.backend.tensorflow import input_gradient
+    from keras_dde.backend.tensorflow import normal
     from keras_dde.backend.tensorflow import value_and_grad
 elif _BACKEND == "jax":
     from keras_dde.backend.jax import StatefulTrainer
     from keras_dde.backend.jax import input_gradient
+    from keras_dde.backend.jax import normal
     from keras_dde.backend.jax import value_and_grad
 elif _BACKEND == "torch":
     from keras_dde.backend.torch import StatefulTrainer
     from keras_dde.backend.torch import input_gradient
+    from keras_dde.backend.torch import normal
     from keras_dde.backend.torch import value_and_grad
 else:
     raise ImportError(
@@ -33,4 +39,4 @@ else:
         f"KERAS_BACKEND is {_BACKEND!r}."
     )
 
-__all__ = ["StatefulTrainer", "input_gradient", "value_and_grad"]
+__all__ = ["StatefulTrainer", "input_gradient", "normal", "value_and_grad"]

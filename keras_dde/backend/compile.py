@@ -11,7 +11,12 @@ import keras
 
 
 def compile_function(fn):
-    """`jax.jit(fn)` on JAX, `tf.function(fn)` on TensorFlow, `fn` otherwise."""
+    """`jax.jit(fn)` on JAX, `tf.function(fn)` on TensorFlow.
+
+    On PyTorch, `fn` runs eagerly under `torch.no_grad()`: without it, a
+    sampler's input gradients would keep their graphs and chain them from
+    one step to the next.
+    """
     name = keras.backend.backend()
     if name == "jax":
         import jax
@@ -21,4 +26,8 @@ def compile_function(fn):
         import tensorflow as tf
 
         return tf.function(fn, reduce_retracing=True)
+    if name == "torch":
+        import torch
+
+        return torch.no_grad()(fn)
     return fn

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from keras import StatelessScope
 from keras import distribution
+from keras import random
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
 
@@ -172,3 +173,8 @@ class StatefulTrainer:
             return logs, state
 
         self.train_function = train_function
+
+
+def normal(shape, seed, dtype=None):
+    """`keras.random.normal`: arrays here are global, so is the noise."""
+    return random.normal(shape, dtype=dtype, seed=seed)

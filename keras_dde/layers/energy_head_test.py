@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 
 from keras_dde.layers.energy_head import EnergyHead
@@ -13,5 +14,9 @@ def test_layer_basics():
         expected_num_trainable_weights=1,
     )
     # No bias: the head is linear with a zero intercept.
-    np.testing.assert_allclose(np.asarray(layer(np.zeros((2, 3), "float32"))), 0.0)
-    np.testing.assert_allclose(np.asarray(layer(np.ones((2, 3), "float32"))), 3.0)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer(np.zeros((2, 3), "float32"))), 0.0
+    )
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer(np.ones((2, 3), "float32"))), 3.0
+    )

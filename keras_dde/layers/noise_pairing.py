@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_dde import backend
 from keras_dde.utils.seed_state import SavesSeedState
 from keras_dde.utils.validation import check_sigma
 
@@ -38,11 +39,20 @@ class NoisePairing(SavesSeedState, keras.layers.Layer):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def call(self, inputs):
-        eps = keras.random.normal(
+    def call(self, inputs, sigma=None):
+        """Returns `(inputs + sigma * eps, eps)`.
+
+        Args:
+            inputs: a tensor.
+            sigma: optional scalar tensor overriding the layer's `sigma`
+                for this call (e.g. a model's annealed noise level).
+        """
+        # Distinct noise on every tf.distribute replica (see keras_dde.backend).
+        eps = backend.normal(
             ops.shape(inputs), dtype=inputs.dtype, seed=self.seed_generator
         )
-        return inputs + self.sigma * eps, eps
+        sigma = self.sigma if sigma is None else sigma
+        return inputs + sigma * eps, eps
 
     def compute_output_shape(self, input_shape):
         return input_shape, input_shape

@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_dde import backend
 from keras_dde.callbacks.interruption import interruption_hook
+from keras_dde.callbacks.stop_on_divergence import with_divergence_guard
 from keras_dde.density import normalization
 from keras_dde.layers.noise_pairing import NoisePairing
 from keras_dde.losses import denoising_score_matching
@@ -36,6 +37,9 @@ class DDEModel(backend.StatefulTrainer, keras.Model):
             `(batch,)` or `(batch, 1)`. Use smooth activations (softplus,
             tanh, swish): the loss differentiates the input gradient again.
         sigma: float, the noise standard deviation, i.e. the KDE bandwidth.
+            It is kept in the non-trainable variable `sigma_variable`, so
+            `dde.sigma = 0.05` between two `fit` calls (or an annealing
+            schedule, see `EnergyGAN`) takes effect in compiled train steps.
         seed: int or None, seeds the training noise.
         **kwargs: standard `keras.Model` arguments.
 
@@ -62,7 +66,12 @@ class DDEModel(backend.StatefulTrainer, keras.Model):
         sigma = check_sigma(sigma)
         super().__init__(**kwargs)
         self.energy_network = energy
-        self.sigma = sigma
+        self.sigma_variable = self.add_weight(
+            shape=(),
+            initializer=keras.initializers.Constant(sigma),
+            trainable=False,
+            name="sigma",
+        )
         self.seed = seed
         self.noise = NoisePairing(sigma, seed=seed, name="noise")
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -70,6 +79,17 @@ class DDEModel(backend.StatefulTrainer, keras.Model):
         feature_shape = _known_feature_shape(energy)
         if feature_shape is not None:
             self.build((None, *feature_shape))
+
+    @property
+    def sigma(self):
+        """The current noise level (KDE bandwidth), a python float."""
+        # The shortest decimal that round-trips in float32: sigma=0.1 reads
+        # back as 0.1, not 0.10000000149.
+        return float(str(np.float32(ops.convert_to_numpy(self.sigma_variable))))
+
+    @sigma.setter
+    def sigma(self, value):
+        self.sigma_variable.assign(check_sigma(value))
 
     # --- Building and validation -------------------------------------------
 
@@ -145,6 +165,10 @@ class DDEModel(backend.StatefulTrainer, keras.Model):
         super().compile(
             optimizer=optimizer, steps_per_execution=steps_per_execution, **kwargs
         )
+        if self.built and not self.optimizer.built:
+            # Now rather than at the first step, so that `load_weights` of a
+            # `.weights.h5` checkpoint restores the optimizer state too.
+            self.optimizer.build(self.trainable_variables)
 
     # Keras restores the compile state of a loaded model only when a model
     # that overrides `compile` also defines these two.
@@ -178,17 +202,19 @@ class DDEModel(backend.StatefulTrainer, keras.Model):
     def denoise(self, x):
         """One-step denoiser `x + sigma^2 grad_x s(x)` (Tweedie's formula)."""
         x = ops.convert_to_tensor(x, dtype=self.compute_dtype)
-        return x + self.sigma**2 * self.score(x)
+        return x + ops.square(self.sigma_variable) * self.score(x)
 
     # --- Training ------------------------------------------------------------
 
     def compute_dde_loss(self, x, sample_weight=None, training=False):
         """Mean denoising score matching loss on fresh noise, a scalar."""
-        noisy, eps = self.noise(x)
+        # The variable, not the float: a traced step must see later changes.
+        sigma = ops.cast(self.sigma_variable, x.dtype)
+        noisy, eps = self.noise(x, sigma=sigma)
         _, score = backend.input_gradient(
             lambda z: self(z, training=training), noisy
         )
-        per_sample = denoising_score_matching(score, eps, self.sigma)
+        per_sample = denoising_score_matching(score, eps, sigma)
         if sample_weight is None:
             return ops.mean(per_sample)
         sample_weight = ops.cast(ops.reshape(sample_weight, (-1,)), per_sample.dtype)
@@ -215,7 +241,25 @@ class DDEModel(backend.StatefulTrainer, keras.Model):
     def metrics(self):
         return [self.loss_tracker]
 
-    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        *args,
+        validation_data=None,
+        stop_on_divergence=True,
+        **kwargs,
+    ):
+        """`keras.Model.fit`, with checks of array data and a divergence guard.
+
+        Array data is validated (finite, `(n_samples, *features)`) and cast to
+        float32 before training starts. With `stop_on_divergence=True`, a
+        `keras_dde.callbacks.StopOnDivergence` is added to the callbacks: a
+        NaN or Inf loss stops training and restores the last finite weights.
+        """
+        kwargs["callbacks"] = with_divergence_guard(
+            kwargs.get("callbacks"), stop_on_divergence
+        )
         x = self._checked(x, "x")
         if validation_data is not None and is_array_like(validation_data):
             validation_data = self._checked(validation_data, "validation_data")

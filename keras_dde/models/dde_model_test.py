@@ -50,6 +50,24 @@ def test_learns_the_smoothed_gaussian_precision():
     assert precision == pytest.approx(1 / (v + sigma**2), rel=0.03)
 
 
+def test_changing_sigma_between_fits_changes_what_is_learned():
+    # The compiled train step must read sigma as a variable: after a first
+    # fit at sigma 0.5, `dde.sigma = 0.2` has to move the optimum to
+    # 1 / (v + 0.04), which a step with sigma baked in would never reach.
+    v = 0.25
+    x = np.random.default_rng(0).normal(0, v**0.5, size=(8192, 4)).astype("float32")
+    dde = DDEModel(IsotropicQuadratic(), sigma=0.5, seed=0)
+    dde.compile(optimizer=keras.optimizers.Adam(0.05))
+    dde.fit(x, batch_size=1024, epochs=10, verbose=0)
+    dde.sigma = 0.2
+    assert dde.sigma == 0.2 and dde.get_config()["sigma"] == 0.2
+    dde.fit(x, batch_size=1024, epochs=40, verbose=0)
+    precision = float(ops.convert_to_numpy(dde.energy_network.precision))
+    assert precision == pytest.approx(1 / (v + 0.2**2), rel=0.03)
+    with pytest.raises(ValueError, match="sigma"):
+        dde.sigma = 0.0
+
+
 def test_history_and_progress_bar_show_the_real_loss(capsys):
     dde = small_dde()
     dde.compile(optimizer=keras.optimizers.Adam(1e-2))

@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_dde import backend
 from keras_dde.callbacks.interruption import interruption_hook
+from keras_dde.callbacks.stop_on_divergence import with_divergence_guard
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.optimizers.routed_optimizer import RoutedOptimizer
 from keras_dde.utils.seed_state import SavesSeedState
@@ -38,6 +39,11 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
         dde_steps: int, `fake_dde` updates per generator update.
         train_real: bool; False keeps a pretrained `real_dde` frozen.
         allow_different_sigma: bool; by default both DDEs must share sigma.
+        sigma_schedule: optional noise-level schedule, a Keras
+            learning-rate schedule of the generator step such as
+            `keras_dde.schedules.GeometricSigmaDecay`. At every train step
+            it sets both DDEs' `sigma`, so they end at the schedule's last
+            value. Needs `train_real=True` and a shared sigma.
         seed: int or None, seeds the latent and noise draws.
         **kwargs: standard `keras.Model` arguments.
 
@@ -69,12 +75,15 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
         dde_steps=1,
         train_real=True,
         allow_different_sigma=False,
+        sigma_schedule=None,
         seed=None,
         **kwargs,
     ):
         if not isinstance(generator, keras.layers.Layer):
             raise TypeError(
-                f"`generator` must be a Keras model; received {type(generator).__name__}."
+                f"`generator` must be a Keras model; received "
+                f"{type(generator).__name__}. Use e.g. "
+                "`keras_dde.models.generator_mlp(latent_dim, output_dim)`."
             )
         for name, dde in (("real_dde", real_dde), ("fake_dde", fake_dde)):
             if not isinstance(dde, DDEModel):
@@ -83,7 +92,10 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
                     f"{type(dde).__name__}."
                 )
         if real_dde is fake_dde:
-            raise ValueError("`real_dde` and `fake_dde` must be different models.")
+            raise ValueError(
+                "`real_dde` and `fake_dde` must be different models; create two "
+                "`keras_dde.DDEModel` instances."
+            )
         if real_dde.sigma != fake_dde.sigma and not allow_different_sigma:
             raise ValueError(
                 f"`real_dde` has sigma {real_dde.sigma} but `fake_dde` has sigma "
@@ -91,6 +103,7 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
                 "smoothing. Pass `allow_different_sigma=True` if this is intended."
             )
         dde_steps = check_positive_int(dde_steps, "dde_steps")
+        _check_sigma_schedule(sigma_schedule, train_real, allow_different_sigma)
         super().__init__(**kwargs)
         self.generator = generator
         self.real_dde = real_dde
@@ -98,8 +111,8 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
         self.dde_steps = dde_steps
         self.train_real = bool(train_real)
         self.allow_different_sigma = bool(allow_different_sigma)
+        self.sigma_schedule = sigma_schedule
         self.seed = seed
-        self.sigma = fake_dde.sigma
         self.latent_dim = _latent_dim(generator)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
@@ -107,6 +120,11 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
         self.fake_loss_tracker = keras.metrics.Mean(name="fake_dde_loss")
         self._check_shapes()
         self.build((None, self.latent_dim))
+
+    @property
+    def sigma(self):
+        """The fake DDE's current noise level, a python float."""
+        return self.fake_dde.sigma
 
     def _check_shapes(self):
         sample_shape = tuple(
@@ -121,7 +139,9 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
             elif tuple(dde.feature_shape) != sample_shape:
                 raise ValueError(
                     f"The generator makes samples of shape {sample_shape}, but "
-                    f"`{name}` takes inputs of shape {tuple(dde.feature_shape)}."
+                    f"`{name}` takes inputs of shape {tuple(dde.feature_shape)}: "
+                    "make the generator's output and the DDEs' inputs the "
+                    "data's shape."
                 )
         self.sample_shape = sample_shape
 
@@ -205,14 +225,15 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
         self.compile(**config)
 
     def _latents(self, batch_size):
-        return keras.random.normal(
+        return backend.normal(
             (batch_size, self.latent_dim), seed=self.seed_generator
         )
 
     def generator_loss(self, batch_size):
         """`mean(s_fake(x~) - s_real(x~))` on fresh noisy generated samples."""
         samples = self.generator(self._latents(batch_size), training=True)
-        noisy = samples + self.sigma * keras.random.normal(
+        sigma = ops.cast(self.fake_dde.sigma_variable, samples.dtype)
+        noisy = samples + sigma * backend.normal(
             ops.shape(samples), seed=self.seed_generator
         )
         return ops.mean(self.fake_dde(noisy) - self.real_dde(noisy))
@@ -227,6 +248,10 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
     def stateful_train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         batch_size = ops.shape(x)[0]
+        if self.sigma_schedule is not None:
+            sigma = self.sigma_schedule(self.generator_optimizer.iterations)
+            self.real_dde.sigma_variable.assign(ops.cast(sigma, "float32"))
+            self.fake_dde.sigma_variable.assign(ops.cast(sigma, "float32"))
         if self.train_real:
             self.real_loss_tracker.update_state(self._dde_update(self.real_dde, x))
         generator_variables = self.generator.trainable_variables
@@ -261,7 +286,25 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
             trackers.insert(1, self.real_loss_tracker)
         return trackers
 
-    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        *args,
+        validation_data=None,
+        stop_on_divergence=True,
+        **kwargs,
+    ):
+        """`keras.Model.fit`, with checks of array data and a divergence guard.
+
+        As `DDEModel.fit`: array data is validated and cast to float32, and
+        with `stop_on_divergence=True` a NaN or Inf in any of the three losses
+        stops training and restores the last finite weights of all three
+        networks and both optimizers.
+        """
+        kwargs["callbacks"] = with_divergence_guard(
+            kwargs.get("callbacks"), stop_on_divergence
+        )
         if x is not None and is_array_like(x):
             x = check_data(x, "x", self.sample_shape)
             # As `DDEModel.fit` does, so that `real_dde.log_prob` needs no data.
@@ -304,6 +347,11 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
                 "dde_steps": self.dde_steps,
                 "train_real": self.train_real,
                 "allow_different_sigma": self.allow_different_sigma,
+                "sigma_schedule": (
+                    None
+                    if self.sigma_schedule is None
+                    else keras.saving.serialize_keras_object(self.sigma_schedule)
+                ),
                 "seed": self.seed,
             }
         )
@@ -312,9 +360,31 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
     @classmethod
     def from_config(cls, config):
         config = copy.deepcopy(config)
-        for key in ("generator", "real_dde", "fake_dde"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
+        for key in ("generator", "real_dde", "fake_dde", "sigma_schedule"):
+            if config.get(key) is not None:
+                config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _check_sigma_schedule(schedule, train_real, allow_different_sigma):
+    if schedule is None:
+        return
+    if not callable(schedule) or not hasattr(schedule, "get_config"):
+        raise TypeError(
+            "`sigma_schedule` must be a serializable schedule of the step "
+            "count, e.g. keras_dde.schedules.GeometricSigmaDecay or a "
+            f"keras.optimizers.schedules object; received {type(schedule).__name__}."
+        )
+    if not train_real:
+        raise ValueError(
+            "`sigma_schedule` needs `train_real=True`: a frozen real DDE only "
+            "knows the sigma it was trained at."
+        )
+    if allow_different_sigma:
+        raise ValueError(
+            "`sigma_schedule` sets one sigma for both DDEs; it cannot be "
+            "combined with `allow_different_sigma=True`."
+        )
 
 
 def _latent_dim(generator):

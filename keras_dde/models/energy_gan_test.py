@@ -157,3 +157,50 @@ def test_bad_arguments():
     model.compile(generator_optimizer="adam", dde_optimizer="adam")
     with pytest.raises(ValueError, match="NaN"):
         model.fit(np.full((8, 2), np.nan, "float32"), verbose=0)
+
+
+def test_sigma_schedule_anneals_both_ddes_and_survives_saving(tmp_path):
+    schedule = keras_dde.schedules.GeometricSigmaDecay(
+        initial_sigma=1.0, floor_sigma=0.05, decay_rate=0.5, decay_steps=4
+    )
+    model = gan(sigma_schedule=schedule)
+    model.compile(generator_optimizer="adam", dde_optimizer="adam")
+    model.fit(data(1024), batch_size=128, epochs=1, verbose=0)
+    # 8 steps; the last one ran at step index 7.
+    expected = 0.5 ** (7 / 4)
+    assert model.real_dde.sigma == pytest.approx(expected, rel=1e-5)
+    assert model.fake_dde.sigma == pytest.approx(expected, rel=1e-5)
+    model.fit(data(1024), batch_size=128, epochs=4, verbose=0)
+    assert model.sigma == pytest.approx(0.05, rel=1e-5)  # At the floor.
+    model.save(tmp_path / "gan.keras")
+    loaded = keras.models.load_model(tmp_path / "gan.keras")
+    assert loaded.sigma_schedule.get_config() == schedule.get_config()
+    assert loaded.real_dde.sigma == pytest.approx(0.05, rel=1e-5)
+
+
+def test_sigma_schedule_bad_arguments():
+    schedule = keras_dde.schedules.GeometricSigmaDecay(1.0, 0.1, 0.5, 10)
+    generator = keras_dde.models.generator_mlp(4, 2)
+    with pytest.raises(ValueError, match="train_real=True"):
+        EnergyGAN(generator, dde(), dde(), train_real=False, sigma_schedule=schedule)
+    with pytest.raises(ValueError, match="allow_different_sigma"):
+        EnergyGAN(
+            generator, dde(), dde(), allow_different_sigma=True, sigma_schedule=schedule
+        )
+    with pytest.raises(TypeError, match="sigma_schedule"):
+        EnergyGAN(generator, dde(), dde(), sigma_schedule=0.1)
+
+
+def test_validation_data_reports_all_three_losses():
+    model = gan()
+    model.compile(generator_optimizer="adam", dde_optimizer="adam")
+    history = model.fit(
+        data(512), batch_size=256, epochs=2, verbose=0,
+        validation_data=data(256, seed=1),
+    )
+    for name in ("val_generator_loss", "val_real_dde_loss", "val_fake_dde_loss"):
+        assert len(history.history[name]) == 2 and np.isfinite(history.history[name]).all()
+    # Held-out DDE loss on real data is a denoising loss: about 2 features.
+    assert 0.3 < history.history["val_real_dde_loss"][-1] < 5
+    evaluated = model.evaluate(data(256, seed=2), batch_size=256, verbose=0, return_dict=True)
+    assert set(evaluated) >= {"generator_loss", "real_dde_loss", "fake_dde_loss"}

@@ -1,6 +1,7 @@
 import copy
 
 import keras
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="keras_dde")
@@ -90,6 +91,8 @@ class RoutedOptimizer(keras.optimizers.Optimizer):
     def apply(self, grads, trainable_variables=None):
         if trainable_variables is None:
             raise ValueError("`RoutedOptimizer.apply` needs `trainable_variables`.")
+        # Torch's optimizers take tensors only; arrays work on every backend.
+        grads = [None if g is None else ops.convert_to_tensor(g) for g in grads]
         for route, (variables, route_grads) in self._split(
             trainable_variables, grads
         ).items():

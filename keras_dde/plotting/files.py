@@ -94,6 +94,10 @@ def write_gif(frames, path, fps=10, loop=0, hold_last=1.0):
     duration = 1000.0 / fps
     durations = [duration] * len(frames)
     durations[-1] += 1000.0 * max(hold_last, 0.0)
+    if len(durations) == 1:
+        # Pillow takes a list of durations only for several frames (a run
+        # interrupted in its first epoch has one frame).
+        durations = durations[0]
     path = os.path.abspath(os.fspath(path))
     with atomic_path(path, suffix=".gif") as temporary:
         iio.imwrite(

@@ -21,6 +21,12 @@ def test_gif_round_trip(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]
 
 
+def test_a_single_frame_gif(tmp_path):
+    # A run interrupted in its first epoch has only the initial frame.
+    path = write_gif(frames(1), tmp_path / "one.gif")
+    assert iio.imread(path, index=None).shape[:3] == (1, 16, 20)
+
+
 def test_failed_write_keeps_the_old_file_and_no_temporaries(tmp_path, monkeypatch):
     path = tmp_path / "a.gif"
     write_gif(frames(3), path)

@@ -34,7 +34,9 @@ def check_positive_int(value, name):
             f"of type {type(value).__name__}."
         )
     if value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer; received {value}.")
+        raise ValueError(
+            f"`{name}` must be a positive integer (1 or more); received {value}."
+        )
     return int(value)
 
 
@@ -64,15 +66,20 @@ def check_data(x, name="x", feature_shape=None):
         np.issubdtype(array.dtype, np.number) or array.dtype == bool
     ):
         raise TypeError(
-            f"`{name}` must hold numbers; received an array of dtype {array.dtype}."
+            f"`{name}` must hold numbers; received an array of dtype "
+            f"{array.dtype}. Convert it first, e.g. `np.asarray({name}, "
+            "dtype='float32')`, after encoding any text columns as numbers."
         )
     if array.ndim < 2:
         raise ValueError(
             f"`{name}` must have shape (n_samples, n_features); received shape "
-            f"{array.shape}. For a single feature, pass `x.reshape(-1, 1)`."
+            f"{array.shape}. For a single feature, pass `{name}.reshape(-1, 1)`."
         )
     if array.shape[0] == 0:
-        raise ValueError(f"`{name}` is empty: it has shape {array.shape}.")
+        raise ValueError(
+            f"`{name}` is empty: it has shape {array.shape}; pass at least one "
+            "sample."
+        )
     array = array.astype("float32", copy=False)
     finite = np.isfinite(array)
     if not finite.all():
@@ -85,7 +92,9 @@ def check_data(x, name="x", feature_shape=None):
     if feature_shape is not None and tuple(array.shape[1:]) != tuple(feature_shape):
         raise ValueError(
             f"`{name}` has per-sample shape {tuple(array.shape[1:])}, but the "
-            f"energy network expects {tuple(feature_shape)}."
+            f"model expects {tuple(feature_shape)}: pass data of that shape, or "
+            f"build the model for {tuple(array.shape[1:])} (e.g. "
+            f"`energy_mlp({int(np.prod(array.shape[1:]))})`)."
         )
     return array
 
@@ -104,7 +113,13 @@ def check_sample_weight(sample_weight, n_samples, name="sample_weight"):
             f"received shape {np.shape(sample_weight)}."
         )
     if not np.isfinite(weights).all() or (weights < 0).any():
-        raise ValueError(f"`{name}` must be finite and non-negative.")
+        raise ValueError(
+            f"`{name}` must be finite and non-negative; it has NaN, Inf or "
+            "negative values."
+        )
     if not weights.any():
-        raise ValueError(f"`{name}` is zero for every sample.")
+        raise ValueError(
+            f"`{name}` is zero for every sample: give some samples a positive "
+            "weight."
+        )
     return weights

@@ -1,0 +1,188 @@
+"""The tutorial notebooks run top to bottom, and their results are checked.
+
+Each notebook executes in a fresh kernel (nbclient) in quick mode
+(`KERAS_DDE_TUTORIAL_QUICK=1`), in a temporary folder that receives its
+outputs. Executing them is marked `notebooks` and runs on one backend only
+(JAX, the fastest here), to keep CI short: the notebooks use nothing
+backend-specific that the package's own tests don't already cover on every
+backend.
+"""
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import keras
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+pytest.importorskip("ipywidgets")
+
+import imageio.v3 as iio  # noqa: E402
+
+TUTORIALS = Path(__file__).resolve().parents[1] / "tutorials"
+NOTEBOOKS = sorted(path.name for path in TUTORIALS.glob("[0-9][0-9]_*.ipynb"))
+# Wall-clock budget per notebook in quick mode, kernel start included.
+SECONDS_PER_NOTEBOOK = 180
+
+on_jax_only = pytest.mark.skipif(
+    keras.backend.backend() != "jax",
+    reason="the notebooks are executed on the JAX backend only",
+)
+
+
+def execute(name, tmp_path, monkeypatch, results_code):
+    """Runs notebook `name` in `tmp_path`, then `results_code` in its kernel.
+
+    `results_code` evaluates to a dict of the notebook's results, which is
+    returned (it travels as JSON through the cell's output).
+    """
+    notebook = nbformat.read(TUTORIALS / name, as_version=4)
+    notebook.cells.append(
+        nbformat.v4.new_code_cell(
+            f"import json\nprint('RESULTS ' + json.dumps({results_code}))"
+        )
+    )
+    monkeypatch.setenv("KERAS_DDE_TUTORIAL_QUICK", "1")
+    monkeypatch.setenv("KERAS_BACKEND", keras.backend.backend())
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=SECONDS_PER_NOTEBOOK,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    start = time.monotonic()
+    client.execute()
+    seconds = time.monotonic() - start
+    assert seconds < SECONDS_PER_NOTEBOOK, f"{name} took {seconds:.0f} s"
+    text = "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream" and output.get("name") == "stdout"
+    )
+    match = re.search(r"^RESULTS (.*)$", text, flags=re.M)
+    assert match, f"{name} printed no results:\n{text[-2000:]}"
+    return json.loads(match.group(1)), text
+
+
+def gif_frame_count(path):
+    return iio.imread(path, index=None).shape[0]
+
+
+def test_the_notebooks_exist_with_parameters_and_without_outputs():
+    assert NOTEBOOKS == [
+        "01_dde_basics.ipynb",
+        "02_energy_gan.ipynb",
+        "03_normalized_density.ipynb",
+        "04_interactive_explorer.ipynb",
+    ]
+    for name in NOTEBOOKS:
+        notebook = nbformat.read(TUTORIALS / name, as_version=4)
+        nbformat.validate(notebook)
+        code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        tagged = [
+            cell for cell in code_cells if "parameters" in cell.metadata.get("tags", [])
+        ]
+        assert len(tagged) == 1, name
+        assert "KERAS_DDE_TUTORIAL_QUICK" in tagged[0].source
+        # Notebooks pick the backend up from the environment.
+        assert "KERAS_BACKEND" not in "".join(cell.source for cell in code_cells)
+        assert all(not cell.outputs and cell.execution_count is None
+                   for cell in code_cells), f"{name} is committed with outputs"
+
+
+def test_the_notebooks_match_their_generator():
+    sys.path.insert(0, str(TUTORIALS))
+    try:
+        import make_notebooks
+    finally:
+        sys.path.remove(str(TUTORIALS))
+    for name in NOTEBOOKS:
+        on_disk = nbformat.read(TUTORIALS / name, as_version=4)
+        assert on_disk == make_notebooks.build(name), (
+            f"{name} differs from tutorials/make_notebooks.py: rerun it"
+        )
+
+
+@pytest.mark.notebooks
+@on_jax_only
+def test_01_dde_basics(tmp_path, monkeypatch):
+    results, _ = execute(
+        "01_dde_basics.ipynb", tmp_path, monkeypatch,
+        '{"epochs": epochs, "every": every, "final_loss": float(final_loss), '
+        '"gif_frames": int(gif_frames), "error_before": float(error_before), '
+        '"error_after": float(error_after), "same": bool(same)}',
+    )
+    outputs = tmp_path / "outputs"
+    gif = outputs / "training_2spirals.gif"
+    expected_frames = results["epochs"] // results["every"] + 1
+    assert gif_frame_count(gif) == results["gif_frames"] == expected_frames
+    assert gif_frame_count(outputs / "vectorfield_2spirals.gif") > 1
+    for picture in ("samples_2spirals.png", "density_2spirals.png",
+                    "vectorfield_2spirals.png", "loss.png", "denoised.png"):
+        assert iio.imread(outputs / picture).ndim == 3, picture
+    # Below 2, the loss of a zero score field in 2-D: the DDE has learned.
+    assert 0 < results["final_loss"] < 2.0
+    # The denoised error is sigma^2 times the loss: a small gain in quick mode.
+    assert results["error_after"] < results["error_before"] * 1.01
+    assert results["same"] and (outputs / "dde_2spirals.keras").exists()
+
+
+@pytest.mark.notebooks
+@on_jax_only
+def test_02_energy_gan(tmp_path, monkeypatch):
+    results, text = execute(
+        "02_energy_gan.ipynb", tmp_path, monkeypatch,
+        '{"epochs": epochs, "gif_frames": gif_frames, '
+        '"losses": {k: v[-1] for k, v in history.history.items()}, '
+        '"modes_covered": int(modes_covered), "close": float(close.mean())}',
+    )
+    for name in ("den_real", "den_fake", "samples"):
+        path = tmp_path / "outputs" / f"{name}.gif"
+        assert gif_frame_count(path) == results["gif_frames"][name] > 1
+    assert set(results["losses"]) == {"generator_loss", "real_dde_loss", "fake_dde_loss"}
+    # Keras reports the real losses (the seed's History showed `loss: 0.0`).
+    assert all(value != 0.0 for value in results["losses"].values())
+    assert 1 <= results["modes_covered"] <= 8
+    assert "modes have samples" in text
+
+
+@pytest.mark.notebooks
+@on_jax_only
+def test_03_normalized_density(tmp_path, monkeypatch):
+    results, _ = execute(
+        "03_normalized_density.ipynb", tmp_path, monkeypatch,
+        "summary",
+    )
+    # Importance sampling agrees with quadrature on the trained energy.
+    assert abs(results["log_z"] - results["grid_log_z"]) < max(
+        0.05, 4 * results["log_z_stderr"]
+    )
+    # After a short run the DDE is a rough KDE, but a density all the same.
+    assert results["dde_log_likelihood"] < results["kde_log_likelihood"] + 0.5
+    assert results["dde_log_likelihood"] > -6.0
+    assert results["auroc"] > 0.9
+    for picture in ("density.png", "langevin_samples.png", "ood_histogram.png"):
+        assert (tmp_path / "outputs" / picture).exists()
+
+
+@pytest.mark.notebooks
+@on_jax_only
+def test_04_interactive_explorer(tmp_path, monkeypatch):
+    results, text = execute(
+        "04_interactive_explorer.ipynb", tmp_path, monkeypatch,
+        '{"frames": len(panel.frames), "epochs_done": panel.epochs_done, '
+        '"exported": exported, "level": panel.message_level}',
+    )
+    assert results["level"] == "success"
+    assert results["epochs_done"] == 3 and results["frames"] == 4
+    assert Path(results["exported"]) == tmp_path / "outputs" / "explorer.gif"
+    assert gif_frame_count(results["exported"]) == 4
+    assert "4 frames recorded" in text

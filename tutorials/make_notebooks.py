@@ -1,0 +1,640 @@
+"""Writes the tutorial notebooks of this folder, without outputs.
+
+The notebooks are plain `.ipynb` files; this script is their source, so that
+reviews see Python and Markdown instead of JSON. After editing it, run
+
+    python tutorials/make_notebooks.py
+
+and commit the notebooks it writes. Each notebook has a cell tagged
+`parameters` (the papermill convention: papermill injects overrides after
+it) and honours `KERAS_DDE_TUTORIAL_QUICK=1`, which shrinks the runs for CI.
+The Keras backend comes from the environment (`KERAS_BACKEND`), as always.
+"""
+
+import os
+import sys
+
+import nbformat
+from nbformat.v4 import new_code_cell
+from nbformat.v4 import new_markdown_cell
+from nbformat.v4 import new_notebook
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+QUICK_NOTE = (
+    "The next cell holds the parameters (tagged `parameters`, so papermill can "
+    "override them). With the environment variable `KERAS_DDE_TUTORIAL_QUICK=1` "
+    "the runs shrink to a few seconds: that is how CI executes this notebook. "
+    "The Keras backend comes from `KERAS_BACKEND` (TensorFlow if unset; JAX is "
+    "the fastest here), which must be set before Keras is imported."
+)
+
+SHOW_HELPER = '''\
+import os
+
+from IPython.display import Image, display
+
+
+def show(figure, name):
+    """Saves a matplotlib figure as a PNG in `output_dir` and displays it."""
+    path = keras_dde.plotting.save_figure(figure, os.path.join(output_dir, name))
+    display(Image(filename=path))
+    return path'''
+
+
+def md(text):
+    return new_markdown_cell(text.strip("\n"))
+
+
+def code(text, tags=()):
+    cell = new_code_cell(text.strip("\n"))
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def parameters(text):
+    return [md(QUICK_NOTE), code(text, tags=("parameters",))]
+
+
+def dde_basics():
+    return [
+        md('''
+# 1. Denoising density estimators: the basics
+
+A **denoising density estimator (DDE)** is a network `s(x)` with one scalar output,
+trained so that its input gradient *denoises* Gaussian-corrupted data
+([Bigdeli et al., 2020](https://arxiv.org/abs/2001.02728)):
+
+$$x \\sim \\text{data},\\quad \\epsilon \\sim N(0, I),\\quad \\tilde x = x + \\sigma\\epsilon,
+\\qquad L(s) = E\\,\\lVert \\sigma\\,\\nabla_x s(\\tilde x) + \\epsilon \\rVert^2 .$$
+
+The minimiser is $s(x) = \\log \\tilde p(x) + C$, where $\\tilde p$ is the data density
+smoothed by $N(0, \\sigma^2 I)$: for a finite data set exactly the Gaussian **kernel
+density estimate (KDE) with bandwidth σ**. So a trained DDE is an unnormalised KDE that
+costs one network pass per query (a KDE sums over the whole data set), and its gradient
+field is conservative by construction.
+
+This notebook trains a DDE on the two-spirals toy data, draws its density and its
+gradient (score) field, and writes a GIF of the density forming during training.
+'''),
+        *parameters('''
+import os
+
+quick = os.environ.get("KERAS_DDE_TUTORIAL_QUICK", "0") == "1"
+dataset = "2spirals"
+n_samples = 4000 if quick else 20000
+sigma = 0.1
+epochs = 30 if quick else 300
+n_frames = 10 if quick else 60  # frames of each training GIF, about
+batch_size = 512
+learning_rate = 1e-3
+seed = 0
+output_dir = "outputs"
+'''),
+        code('''
+import keras
+import numpy as np
+
+import keras_dde
+
+print("Keras", keras.__version__, "on", keras.backend.backend())
+keras.utils.set_random_seed(seed)  # Reproducible weights and data.
+os.makedirs(output_dir, exist_ok=True)
+'''),
+        code(SHOW_HELPER),
+        md('''
+## The data
+
+`keras_dde.datasets.toy2d` draws the classic 2-D toys (`toy2d_names()` lists them) as a
+float32 array of shape `(n, 2)`.
+'''),
+        code('''
+x = keras_dde.datasets.toy2d(dataset, n_samples, seed=seed)
+print(x.shape, x.dtype)
+show(keras_dde.plotting.plot_samples(x, title=f"{dataset}: {len(x)} points"),
+     f"samples_{dataset}.png");
+'''),
+        md('''
+## The model
+
+`energy_mlp` is a multilayer perceptron with **smooth** activations (swish): the loss
+differentiates the input gradient once more, so ReLU (zero second derivative) trains
+badly. Its output has no bias, which would get no gradient. `DDEModel` wraps it: its
+`train_step` is denoising score matching, and `fit`, `evaluate` and `predict` work as
+for any Keras model. (The seed notebook's network ended in a 10-unit "scalar"; a DDE
+needs exactly one number per sample, and `DDEModel` checks it.)
+'''),
+        code('''
+energy = keras_dde.models.energy_mlp(input_dim=2, width=64, depth=3)
+dde = keras_dde.DDEModel(energy, sigma=sigma, seed=seed)
+dde.compile(optimizer=keras.optimizers.Adam(learning_rate))
+energy.summary()
+'''),
+        md('''
+## Training, with pictures
+
+The frame callbacks draw the model during `fit`: `DensityFrames` the density
+`exp(s(x))` on a grid with a fixed colour scale, `VectorFieldFrames` the score
+field `∇s(x)`. At the end of training they write their GIFs (atomically, and also if
+training is interrupted).
+'''),
+        code('''
+every = max(1, epochs // n_frames)
+density_gif = os.path.join(output_dir, f"training_{dataset}.gif")
+field_gif = os.path.join(output_dir, f"vectorfield_{dataset}.gif")
+density_frames = keras_dde.callbacks.DensityFrames(
+    density_gif, every=every, data=x, max_overhead=None
+)
+field_frames = keras_dde.callbacks.VectorFieldFrames(
+    field_gif, every=every, data=x, max_overhead=None
+)
+history = dde.fit(
+    x, batch_size=batch_size, epochs=epochs,
+    callbacks=[density_frames, field_frames], verbose=0,
+)
+final_loss = history.history["loss"][-1]
+print(f"{epochs} epochs, final loss {final_loss:.4f}, "
+      f"{len(density_frames.frames)} density frames")
+'''),
+        code('''
+from matplotlib.figure import Figure
+
+figure = Figure(figsize=(5, 3), dpi=80)
+ax = figure.add_subplot()
+ax.plot(np.arange(1, len(history.history["loss"]) + 1), history.history["loss"])
+ax.set_xlabel("epoch")
+ax.set_ylabel("denoising loss")
+show(figure, "loss.png");
+'''),
+        md('''
+The loss does not go to zero: even the exact KDE leaves the part of the noise that
+cannot be told apart from the data. What matters is the density it learns.
+
+## The learned density and its gradient field
+'''),
+        code('''
+show(keras_dde.plotting.plot_density(dde, data=x), f"density_{dataset}.png")
+show(keras_dde.plotting.plot_vector_field(dde, data=x), f"vectorfield_{dataset}.png");
+'''),
+        md('''
+The arrows point uphill in density, towards the spirals: `score(x)` is the direction
+in which a noisy point should move. `denoise(x) = x + σ² ∇s(x)` takes that step
+(Tweedie's formula):
+'''),
+        code('''
+rng = np.random.default_rng(seed)
+clean = x[:1000]
+noisy = clean + sigma * rng.standard_normal(clean.shape).astype("float32")
+denoised = keras.ops.convert_to_numpy(dde.denoise(noisy))
+error_before = np.mean(np.sum((noisy - clean) ** 2, axis=1))
+error_after = np.mean(np.sum((denoised - clean) ** 2, axis=1))
+print(f"mean squared distance to the clean points: {error_before:.4f} noisy, "
+      f"{error_after:.4f} denoised")
+show(keras_dde.plotting.plot_samples(noisy, denoised, labels=("noisy", "denoised")),
+     "denoised.png");
+'''),
+        md('''
+## Training as a GIF
+
+The GIF written by `DensityFrames` shows the KDE taking shape.
+'''),
+        code('''
+import imageio.v3 as iio
+
+gif_frames = iio.imread(density_gif, index=None).shape[0]
+print(f"{density_gif}: {gif_frames} frames")
+display(Image(filename=density_gif))
+'''),
+        md('''
+## Saving and loading
+
+A `DDEModel` saves as one `.keras` file, optimizer state and noise stream included,
+so `fit` on the loaded model resumes where this one stopped.
+'''),
+        code('''
+model_path = os.path.join(output_dir, f"dde_{dataset}.keras")
+dde.save(model_path)
+loaded = keras.models.load_model(model_path)
+same = np.allclose(loaded.predict(x[:100], verbose=0), dde.predict(x[:100], verbose=0),
+                   atol=1e-5)
+print(f"loaded {model_path}: sigma {loaded.sigma}, same energies: {same}")
+'''),
+        md('''
+Next: `02_energy_gan.ipynb` trains a generator against two DDEs, and
+`03_normalized_density.ipynb` turns the unnormalised `s(x)` into log-likelihoods,
+samples and anomaly scores.
+'''),
+    ]
+
+
+def energy_gan():
+    return [
+        md('''
+# 2. An energy-based generator trained with two DDEs
+
+A generator $G(z)$ maps latent noise to samples. It is trained to minimise
+$KL(\\tilde q \\,\\|\\, \\tilde p)$ between the Gaussian-smoothed density of its samples
+($\\tilde q$) and of the data ($\\tilde p$), which two DDEs track: `real_dde` on the data,
+`fake_dde` on the generated samples. Since a DDE is $\\log$ of the smoothed density up to
+a constant, the generator's loss is
+
+$$L(G) = E_z\\, \\big[ s_{fake}(G(z) + n) - s_{real}(G(z) + n) \\big],$$
+
+differentiated into the generator's weights only. Each step updates `real_dde` on the
+data, then $G$, then `fake_dde` `dde_steps` times on fresh samples. The generator and the
+DDEs have their own optimizers. (This is the seed "EGM-DDE" tutorial, without its
+defects: a true scalar DDE output, gradients applied outside the tape, and losses that
+Keras reports instead of `loss: 0.0`.)
+'''),
+        *parameters('''
+import os
+
+quick = os.environ.get("KERAS_DDE_TUTORIAL_QUICK", "0") == "1"
+dataset = "8gaussians"
+n_samples = 2048 if quick else 8192
+sigma = 0.3
+epochs = 3 if quick else 200
+batch_size = 512
+generator_learning_rate = 1e-3
+dde_learning_rate = 2e-3
+seed = 0
+output_dir = "outputs"
+'''),
+        code('''
+import keras
+import numpy as np
+
+import keras_dde
+
+print("Keras", keras.__version__, "on", keras.backend.backend())
+keras.utils.set_random_seed(seed)  # Reproducible weights and data.
+os.makedirs(output_dir, exist_ok=True)
+x = keras_dde.datasets.toy2d(dataset, n_samples, seed=seed)
+'''),
+        code(SHOW_HELPER),
+        md('''
+## The three networks
+'''),
+        code('''
+gan = keras_dde.EnergyGAN(
+    keras_dde.models.generator_mlp(latent_dim=8, output_dim=2, width=128),
+    # Three different seeds: the DDEs' noise and the generator's latents
+    # must be independent streams.
+    keras_dde.DDEModel(keras_dde.models.energy_mlp(2), sigma=sigma, seed=seed),
+    keras_dde.DDEModel(keras_dde.models.energy_mlp(2), sigma=sigma, seed=seed + 1),
+    dde_steps=2,
+    seed=seed + 2,
+)
+gan.compile(
+    generator_optimizer=keras.optimizers.Adam(generator_learning_rate, beta_1=0.5),
+    dde_optimizer=keras.optimizers.Adam(dde_learning_rate),
+)
+show(keras_dde.plotting.plot_samples(x, gan.generate(2000, seed=seed),
+                                     labels=("data", "generated")),
+     "samples_before.png");
+'''),
+        md('''
+## Training: the real and fake densities, and the samples
+
+`DensityFrames(dde="real")` draws the data's DDE, `dde="fake"` the generated samples'
+DDE, and `SampleFrames` data against generated samples. The fake density should come
+to look like the real one.
+'''),
+        code('''
+every = max(1, epochs // 50)
+gifs = {
+    "den_real": os.path.join(output_dir, "den_real.gif"),
+    "den_fake": os.path.join(output_dir, "den_fake.gif"),
+    "samples": os.path.join(output_dir, "samples.gif"),
+}
+callbacks = [
+    keras_dde.callbacks.DensityFrames(gifs["den_real"], dde="real", every=every,
+                                      data=x, max_overhead=None),
+    keras_dde.callbacks.DensityFrames(gifs["den_fake"], dde="fake", every=every,
+                                      data=x, max_overhead=None),
+    keras_dde.callbacks.SampleFrames(gifs["samples"], data=x, every=every,
+                                     labels=("data", "generated"), max_overhead=None),
+]
+history = gan.fit(x, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
+                  verbose=0)
+for name, values in history.history.items():
+    print(f"{name}: {values[0]:.4f} -> {values[-1]:.4f}")
+'''),
+        code('''
+from matplotlib.figure import Figure
+
+figure = Figure(figsize=(6, 3), dpi=80)
+ax = figure.add_subplot()
+for name, values in history.history.items():
+    ax.plot(np.arange(1, len(values) + 1), values, label=name)
+ax.set_xlabel("epoch")
+ax.legend()
+show(figure, "gan_losses.png");
+'''),
+        md('''
+The generator's loss is an estimate of $KL(\\tilde q\\|\\tilde p)$ up to the two DDEs'
+unknown constants, so its level means little; it should settle while the samples
+improve.
+
+## The GIFs
+'''),
+        code('''
+import imageio.v3 as iio
+
+gif_frames = {}
+for name, path in gifs.items():
+    gif_frames[name] = iio.imread(path, index=None).shape[0]
+    print(f"{path}: {gif_frames[name]} frames")
+    display(Image(filename=path))
+'''),
+        md('''
+## The trained generator
+
+Sampling is one forward pass: `gan.generate(n, seed)`. For the eight Gaussians we can
+check mode coverage: the share of samples within three standard deviations of one of
+the eight centres, and how many centres receive samples.
+'''),
+        code('''
+samples = gan.generate(4000, seed=seed)
+show(keras_dde.plotting.plot_samples(x, samples, labels=("data", "generated")),
+     "samples_after.png")
+
+if dataset == "8gaussians":
+    angles = np.arange(8) * np.pi / 4
+    centres = 4.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1) / 1.414
+    std = 0.5 / 1.414
+    distances = np.linalg.norm(samples[:, None, :] - centres[None], axis=-1)
+    nearest = distances.argmin(axis=1)
+    close = distances.min(axis=1) < 3 * std
+    modes_covered = len(np.unique(nearest[close]))
+    shares = np.bincount(nearest[close], minlength=8) / len(samples)
+    print(f"{close.mean():.0%} of the samples lie within 3 std of a mode; "
+          f"{modes_covered} of 8 modes have samples")
+    print("share of the samples near each mode (ideal 12.5% each):",
+          " ".join(f"{share:.1%}" for share in shares))
+'''),
+    ]
+
+
+def normalized_density():
+    return [
+        md('''
+# 3. Normalised densities, sampling and anomaly scores
+
+A DDE gives $s(x) = \\log \\tilde p(x) + C$ with an unknown constant. To get
+log-likelihoods, estimate $\\log Z = \\log \\int e^{s(x)} dx$; then
+$\\log p(x) = s(x) - \\log Z$. `DDEModel.log_partition` uses importance sampling from a
+Gaussian fitted to the data (annealed importance sampling above two dimensions), with a
+standard error. With a normalised density we can
+
+* compare held-out log-likelihoods with scikit-learn's `KernelDensity` (the exact KDE
+  that the DDE approximates, at the same bandwidth σ),
+* draw samples with Metropolis-adjusted Langevin dynamics (`dde.sample`),
+* flag out-of-distribution points by their low likelihood.
+'''),
+        *parameters('''
+import os
+
+quick = os.environ.get("KERAS_DDE_TUTORIAL_QUICK", "0") == "1"
+dataset = "8gaussians"
+n_samples = 4000 if quick else 16000
+n_test = 2000
+sigma = 0.15
+epochs = 60 if quick else 400
+batch_size = 512
+learning_rate = 2e-3
+n_langevin_samples = 500 if quick else 2000
+seed = 0
+output_dir = "outputs"
+'''),
+        code('''
+import time
+
+import keras
+import numpy as np
+
+import keras_dde
+
+print("Keras", keras.__version__, "on", keras.backend.backend())
+keras.utils.set_random_seed(seed)  # Reproducible weights and data.
+os.makedirs(output_dir, exist_ok=True)
+x_train = keras_dde.datasets.toy2d(dataset, n_samples, seed=seed)
+x_test = keras_dde.datasets.toy2d(dataset, n_test, seed=seed + 1)
+'''),
+        code(SHOW_HELPER),
+        md('''
+## Train a DDE
+'''),
+        code('''
+dde = keras_dde.DDEModel(keras_dde.models.energy_mlp(2), sigma=sigma, seed=seed)
+dde.compile(optimizer=keras.optimizers.Adam(learning_rate))
+start = time.perf_counter()
+history = dde.fit(x_train, batch_size=batch_size, epochs=epochs, verbose=0)
+print(f"{epochs} epochs in {time.perf_counter() - start:.1f} s, "
+      f"loss {history.history['loss'][-1]:.4f}")
+show(keras_dde.plotting.plot_density(dde, data=x_train), "density.png");
+'''),
+        md('''
+## log Z by importance sampling
+
+`fit` kept the mean and covariance of the training data; the proposal is
+$N(m, C + \\sigma^2 I)$, the exact first two moments of the KDE. In 2-D we can check
+the estimate against brute-force quadrature on a grid.
+'''),
+        code('''
+log_z, stderr = dde.log_partition(seed=seed, verbose=0)
+from keras_dde.testing.reference import grid_log_partition
+
+energy = lambda points: keras.ops.convert_to_numpy(dde.energy(points))
+grid_log_z = grid_log_partition(energy, (-5, -5), (5, 5), resolution=300)
+print(f"log Z = {log_z:.3f} ± {stderr:.3f} (importance sampling), "
+      f"{grid_log_z:.3f} (grid quadrature)")
+'''),
+        md('''
+## Held-out log-likelihood, against scikit-learn's KernelDensity
+
+The KDE with bandwidth σ is what the DDE converges to. It needs the whole training
+set at query time, the DDE only its weights.
+'''),
+        code('''
+from sklearn.neighbors import KernelDensity
+
+dde.log_prob(x_test)  # The first call per input shape compiles; time the next.
+start = time.perf_counter()
+dde_log_p = dde.log_prob(x_test)
+dde_seconds = time.perf_counter() - start
+
+kde = KernelDensity(bandwidth=sigma).fit(x_train)
+start = time.perf_counter()
+kde_log_p = kde.score_samples(x_test)
+kde_seconds = time.perf_counter() - start
+
+dde_log_likelihood = float(np.mean(dde_log_p))
+kde_log_likelihood = float(np.mean(kde_log_p))
+mean_abs_difference = float(np.mean(np.abs(dde_log_p - kde_log_p)))
+print(f"held-out mean log-likelihood: DDE {dde_log_likelihood:.3f}, "
+      f"KDE {kde_log_likelihood:.3f}")
+print(f"mean |log p_DDE - log p_KDE| = {mean_abs_difference:.3f} nats")
+print(f"{n_test} queries: DDE {dde_seconds * 1e3:.0f} ms, KDE {kde_seconds * 1e3:.0f} ms "
+      f"({len(x_train)} training points; the KDE's cost grows with them)")
+'''),
+        md('''
+## Langevin samples
+
+`dde.sample(n)` starts chains from sampling-importance-resampling of proposal draws
+and runs Metropolis-adjusted Langevin (MALA) steps, $x' = x + \\frac{\\epsilon^2}{2}
+\\nabla s(x) + \\epsilon\\,\\xi$, accepted or rejected so that the chains sample
+$e^{s}/Z$ exactly (up to the DDE's error).
+'''),
+        code('''
+samples, info = dde.sample(n_langevin_samples, seed=seed, verbose=0, return_info=True)
+print(f"{len(samples)} samples, MALA acceptance {float(np.mean(info['acceptance'])):.2f}")
+show(keras_dde.plotting.plot_samples(x_train, samples, labels=("data", "MALA samples")),
+     "langevin_samples.png");
+'''),
+        md('''
+## Out-of-distribution detection
+
+Points the DDE finds unlikely are anomalies. Take the 1% quantile of the training
+points' log-likelihood as a threshold, and score held-out points (in distribution) and
+points drawn uniformly from the box around the data (mostly out of distribution:
+between and beyond the modes).
+'''),
+        code('''
+from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import NearestNeighbors
+
+rng = np.random.default_rng(seed)
+outliers = rng.uniform(-4, 4, size=(n_test, 2)).astype("float32")
+# Keep only points far from every training point: true outliers.
+nearest = NearestNeighbors(n_neighbors=1).fit(x_train).kneighbors(outliers)[0][:, 0]
+outliers = outliers[nearest > 4 * sigma]
+
+threshold = np.quantile(dde.log_prob(x_train), 0.01)
+inlier_scores = dde.log_prob(x_test)
+outlier_scores = dde.log_prob(outliers)
+false_alarms = float(np.mean(inlier_scores < threshold))
+detected = float(np.mean(outlier_scores < threshold))
+auroc = roc_auc_score(
+    np.r_[np.zeros(len(inlier_scores)), np.ones(len(outlier_scores))],
+    -np.r_[inlier_scores, outlier_scores],
+)
+print(f"threshold log p < {threshold:.2f}: {detected:.1%} of {len(outliers)} outliers "
+      f"detected, {false_alarms:.1%} of held-out inliers flagged; AUROC {auroc:.3f}")
+'''),
+        code('''
+from matplotlib.figure import Figure
+
+figure = Figure(figsize=(6, 3), dpi=80)
+ax = figure.add_subplot()
+bins = np.linspace(min(outlier_scores.min(), inlier_scores.min()),
+                   inlier_scores.max(), 60)
+ax.hist(inlier_scores, bins=bins, alpha=0.6, label="held-out data")
+ax.hist(outlier_scores, bins=bins, alpha=0.6, label="outliers")
+ax.axvline(threshold, color="k", linestyle="--", label="threshold")
+ax.set_xlabel("log p(x)")
+ax.legend()
+show(figure, "ood_histogram.png");
+'''),
+        code('''
+summary = {
+    "log_z": log_z, "log_z_stderr": stderr, "grid_log_z": grid_log_z,
+    "dde_log_likelihood": dde_log_likelihood, "kde_log_likelihood": kde_log_likelihood,
+    "auroc": auroc,
+}
+for name, value in summary.items():
+    print(f"{name}: {value:.4f}")
+'''),
+    ]
+
+
+def interactive_explorer():
+    return [
+        md('''
+# 4. Interactive explorer
+
+`keras_dde.widgets.TrainingPanel` trains a DDE (or an EnergyGAN) while you watch:
+pick a data set, set sigma (slider, or type it in the box), the learning rate, batch
+size and network, press **Train**, and see the density, the score field or the samples
+form. **Stop** ends training within a second or two (training runs in a background
+thread, so the notebook stays responsive), **Reset** starts over, and **Export GIF**
+writes the recorded frames to the named file. Play and the slider scrub through the
+frames; the loss curve is on the right.
+
+Needs the `tutorials` extra (`pip install "keras-dde[tutorials]"`). To use it as an app
+without code, serve this notebook with Voilà:
+
+    voila tutorials/04_interactive_explorer.ipynb
+
+Things to try: a small sigma (0.02) against a large one (0.5) on `checkerboard`; a
+width of 8 against 128; the EnergyGAN mode on `8gaussians`. A sigma of 0, or a huge
+learning rate, gives a message in the panel instead of an error.
+'''),
+        *parameters('''
+import os
+
+quick = os.environ.get("KERAS_DDE_TUTORIAL_QUICK", "0") == "1"
+dataset = "2spirals"
+sigma = 0.1
+epochs = 3 if quick else 100
+n_samples = 2000 if quick else 8000
+width = 32 if quick else 64
+export_path = os.path.join("outputs", "explorer.gif")
+drive_from_code = True  # Also train from code below (a demo of the panel's methods).
+'''),
+        code('''
+from keras_dde.widgets import TrainingPanel
+
+panel = TrainingPanel(dataset=dataset, sigma=sigma, epochs=epochs, n_samples=n_samples,
+                      width=width, export_path=export_path)
+panel
+'''),
+        md('''
+## Driving the panel from code
+
+Every button is also a method: `train()` starts training in the background and
+returns at once; `wait()` blocks until it ends; `stop()`, `reset()` and `export(path)`
+do what their buttons do. The panel above updates as this cell runs.
+'''),
+        code('''
+if drive_from_code:
+    panel.train()
+    panel.wait()
+    exported = panel.export()
+    print(panel.message)
+    print(f"{len(panel.frames)} frames recorded, {panel.epochs_done} epochs trained")
+'''),
+    ]
+
+
+NOTEBOOKS = {
+    "01_dde_basics.ipynb": dde_basics,
+    "02_energy_gan.ipynb": energy_gan,
+    "03_normalized_density.ipynb": normalized_density,
+    "04_interactive_explorer.ipynb": interactive_explorer,
+}
+
+
+def build(name):
+    """The notebook `name` as an `nbformat.NotebookNode`, without outputs."""
+    notebook = new_notebook(cells=NOTEBOOKS[name]())
+    notebook.metadata["kernelspec"] = {
+        "display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3",
+    }
+    notebook.metadata["language_info"] = {"name": "python"}
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"{os.path.splitext(name)[0][:2]}-{index:02d}"
+    nbformat.validate(notebook)
+    return notebook
+
+
+def main(folder=HERE):
+    for name in NOTEBOOKS:
+        path = os.path.join(folder, name)
+        nbformat.write(build(name), path)
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
