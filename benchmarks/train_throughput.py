@@ -274,11 +274,11 @@ def main():
     print()
     print(table)
     if args.output:
+        from keras_dde.plotting.files import atomic_path
+
         os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        temporary = args.output + ".tmp"
-        with open(temporary, "w") as file:
+        with atomic_path(args.output) as temporary, open(temporary, "w") as file:
             file.write(table + "\n")
-        os.replace(temporary, args.output)
 
 
 if __name__ == "__main__":
