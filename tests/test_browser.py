@@ -87,7 +87,8 @@ def stop_server(process):
 def explorer_url(tmp_path):
     """Serves a copy of the explorer notebook with Voila; yields its URL."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        # Selected explicitly (`-m browser`): a missing browser is a failure.
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium")
     notebook = tmp_path / NOTEBOOK.name  # The kernel runs, and writes, in tmp_path.
     shutil.copy(NOTEBOOK, notebook)
     port = free_port()

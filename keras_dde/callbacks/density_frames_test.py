@@ -69,8 +69,6 @@ def test_bad_arguments():
 
 
 def small_gan():
-    if not hasattr(keras_dde, "EnergyGAN"):
-        pytest.skip("keras_dde.EnergyGAN is not available")
     gan = keras_dde.EnergyGAN(
         keras_dde.models.generator_mlp(latent_dim=4, output_dim=2, width=16),
         keras_dde.DDEModel(keras_dde.models.energy_mlp(2, width=16, depth=1),
