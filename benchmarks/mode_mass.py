@@ -20,11 +20,10 @@ import keras
 import numpy as np
 
 import keras_dde
+from energy_gan import MIXTURES  # The mode centers, beside this script.
 from keras_dde.testing.reference import exact_kde_log_density
 
-CENTERS = np.stack(
-    np.meshgrid(np.arange(-2, 3) * 1.5, np.arange(-2, 3) * 1.5), -1
-).reshape(-1, 2)
+CENTERS, _ = MIXTURES["25gaussians"]
 
 
 def main():

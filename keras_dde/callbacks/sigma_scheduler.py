@@ -40,13 +40,15 @@ class SigmaScheduler(keras.callbacks.Callback):
         self.schedule = schedule
         self.verbose = verbose
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_train_begin(self, logs=None):
         if not hasattr(self.model, "sigma_variable"):
             raise TypeError(
                 "`SigmaScheduler` needs a keras_dde.DDEModel; the model is a "
                 f"{type(self.model).__name__}. For an EnergyGAN pass "
                 "`sigma_schedule=` to its constructor."
             )
+
+    def on_epoch_begin(self, epoch, logs=None):
         sigma = float(ops.convert_to_numpy(self.schedule(epoch)))
         self.model.sigma = sigma  # Validated by the model's setter.
         if self.verbose:
