@@ -274,7 +274,7 @@ def main():
     print()
     print(table)
     if args.output:
-        from keras_dde.plotting.files import atomic_path
+        from keras_dde.utils.files import atomic_path
 
         os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
         with atomic_path(args.output) as temporary, open(temporary, "w") as file:

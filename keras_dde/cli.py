@@ -311,7 +311,7 @@ def _load_csv(path):
 
 def prepare_out(out, overwrite):
     """Creates the run folder; refuses a non-empty one unless `overwrite`."""
-    from keras_dde.plotting.files import check_output_path
+    from keras_dde.utils.files import check_output_path
 
     if os.path.exists(out) and not os.path.isdir(out):
         raise UsageError(f"--out {out!r} exists and is not a folder")
@@ -640,7 +640,7 @@ def _fit_with_frames(model, data, frame_callbacks, epochs, batch_size, progress)
 
 def _save_model(model, path):
     """Saves `model` atomically to `path` (None: not saved)."""
-    from keras_dde.plotting.files import atomic_path
+    from keras_dde.utils.files import atomic_path
 
     if path is None:
         return

@@ -9,6 +9,9 @@ picked here by `keras.backend.backend()`:
   respect to `variables`, for a train step written in stateful Keras style.
 - `normal(shape, seed)`: `keras.random.normal`, but distinct on every
   `tf.distribute` replica (they share one seed state).
+- `inference()`: a context for inference methods, whose results must carry no
+  autograd graph (`torch.no_grad()` on PyTorch, except inside a recorded
+  loss; nothing elsewhere).
 - `StatefulTrainer`: a mixin that runs such a stateful `train_step(data)` /
   `test_step(data)` under the backend's trainer (JAX threads explicit state;
   PyTorch runs eagerly, `steps_per_execution` steps per call).
@@ -20,16 +23,19 @@ _BACKEND = keras.backend.backend()
 
 if _BACKEND == "tensorflow":
     from keras_dde.backend.tensorflow import StatefulTrainer
+    from keras_dde.backend.tensorflow import inference
     from keras_dde.backend.tensorflow import input_gradient
     from keras_dde.backend.tensorflow import normal
     from keras_dde.backend.tensorflow import value_and_grad
 elif _BACKEND == "jax":
     from keras_dde.backend.jax import StatefulTrainer
+    from keras_dde.backend.jax import inference
     from keras_dde.backend.jax import input_gradient
     from keras_dde.backend.jax import normal
     from keras_dde.backend.jax import value_and_grad
 elif _BACKEND == "torch":
     from keras_dde.backend.torch import StatefulTrainer
+    from keras_dde.backend.torch import inference
     from keras_dde.backend.torch import input_gradient
     from keras_dde.backend.torch import normal
     from keras_dde.backend.torch import value_and_grad
@@ -39,4 +45,10 @@ else:
         f"KERAS_BACKEND is {_BACKEND!r}."
     )
 
-__all__ = ["StatefulTrainer", "input_gradient", "normal", "value_and_grad"]
+__all__ = [
+    "StatefulTrainer",
+    "inference",
+    "input_gradient",
+    "normal",
+    "value_and_grad",
+]

@@ -36,15 +36,39 @@ def input_gradient(fn, x):
     return values, gradient
 
 
+# How many `value_and_grad` calls are recording a graph right now.
+_recording = [0]
+
+
 def value_and_grad(loss_fn, variables):
     """`loss_fn()` and its gradient for `variables` (None where unused)."""
     variables = list(variables)
-    with torch.enable_grad():
-        loss = loss_fn()
-        grads = torch.autograd.grad(
-            loss, [v.value for v in variables], allow_unused=True
-        )
+    _recording[0] += 1
+    try:
+        with torch.enable_grad():
+            loss = loss_fn()
+            grads = torch.autograd.grad(
+                loss, [v.value for v in variables], allow_unused=True
+            )
+    finally:
+        _recording[0] -= 1
     return loss.detach(), list(grads)
+
+
+@contextlib.contextmanager
+def inference():
+    """`torch.no_grad()`, except inside a loss that `value_and_grad` records.
+
+    Inference methods (`energy`, `score`, `denoise`, ...) run in it, so their
+    results carry no autograd graph: `np.asarray(dde.score(x))` works and
+    repeated calls hold no memory. Called inside a training loss, they keep
+    the graph the gradient needs.
+    """
+    if _recording[0]:
+        yield
+        return
+    with torch.no_grad():
+        yield
 
 
 @contextlib.contextmanager

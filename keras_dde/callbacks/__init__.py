@@ -2,11 +2,11 @@
 
 from keras_dde.callbacks.density_frames import DensityFrames
 from keras_dde.callbacks.frame_callback import FrameCallback
-from keras_dde.callbacks.interruption import interruption_hook
-from keras_dde.callbacks.interruption import notify_interrupted
+from keras_dde.training.interruption import interruption_hook
+from keras_dde.training.interruption import notify_interrupted
 from keras_dde.callbacks.sample_frames import SampleFrames
 from keras_dde.callbacks.sigma_scheduler import SigmaScheduler
-from keras_dde.callbacks.stop_on_divergence import StopOnDivergence
+from keras_dde.training.stop_on_divergence import StopOnDivergence
 from keras_dde.callbacks.vector_field_frames import VectorFieldFrames
 
 __all__ = [

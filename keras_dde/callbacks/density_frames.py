@@ -1,12 +1,12 @@
 from keras_dde.callbacks.frame_callback import FrameCallback
 from keras_dde.callbacks.frame_callback import check_dde_argument
 from keras_dde.callbacks.frame_callback import resolve_dde
-from keras_dde.plotting import _common
-from keras_dde.plotting.density import SCALES
-from keras_dde.plotting.density import colorize
-from keras_dde.plotting.density import draw_density
-from keras_dde.plotting.density import energy_grid
-from keras_dde.plotting.density import scaled
+from keras_dde.plotting import common as _common
+from keras_dde.plotting.density_map import SCALES
+from keras_dde.plotting.density_map import colorize
+from keras_dde.plotting.density_map import draw_density
+from keras_dde.plotting.density_map import energy_grid
+from keras_dde.plotting.density_map import scaled
 from keras_dde.utils.validation import check_data
 
 

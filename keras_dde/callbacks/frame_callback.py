@@ -8,8 +8,8 @@ import weakref
 import keras
 import numpy as np
 
-from keras_dde.plotting.files import check_output_path
-from keras_dde.plotting.files import write_gif
+from keras_dde.utils.files import check_output_path
+from keras_dde.utils.files import write_gif
 from keras_dde.utils.validation import check_positive_int
 
 UNITS = ("epoch", "batch")

@@ -1,8 +1,8 @@
 import inspect
 
 from keras_dde.callbacks.frame_callback import FrameCallback
-from keras_dde.plotting import _common
-from keras_dde.plotting.density import _style
+from keras_dde.plotting import common as _common
+from keras_dde.plotting.common import style_axes as _style
 from keras_dde.plotting.samples import draw_samples
 from keras_dde.plotting.samples import prepare_sets
 from keras_dde.utils.validation import check_data

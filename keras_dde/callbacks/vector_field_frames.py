@@ -1,10 +1,10 @@
 from keras_dde.callbacks.frame_callback import FrameCallback
 from keras_dde.callbacks.frame_callback import check_dde_argument
 from keras_dde.callbacks.frame_callback import resolve_dde
-from keras_dde.plotting import _common
-from keras_dde.plotting.density import _style
-from keras_dde.plotting.density import energy_grid
-from keras_dde.plotting.density import scaled
+from keras_dde.plotting import common as _common
+from keras_dde.plotting.common import style_axes as _style
+from keras_dde.plotting.density_map import energy_grid
+from keras_dde.plotting.density_map import scaled
 from keras_dde.plotting.vector_field import STYLES
 from keras_dde.plotting.vector_field import draw_vector_field
 from keras_dde.plotting.vector_field import score_grid

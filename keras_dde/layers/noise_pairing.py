@@ -16,7 +16,10 @@ class NoisePairing(SavesSeedState, keras.layers.Layer):
     the noise that made it.
 
     Args:
-        sigma: float, standard deviation of the Gaussian corruption.
+        sigma: float, standard deviation of the Gaussian corruption, or
+            None: then every call passes `sigma` (a model that owns its noise
+            level, as `DDEModel` does with `sigma_variable`, keeps it in one
+            place that way).
         seed: int or None, seed of the layer's `keras.random.SeedGenerator`.
         **kwargs: standard `keras.layers.Layer` arguments.
 
@@ -33,9 +36,9 @@ class NoisePairing(SavesSeedState, keras.layers.Layer):
         - [Vincent, 2011](https://doi.org/10.1162/NECO_a_00142)
     """
 
-    def __init__(self, sigma, seed=None, **kwargs):
+    def __init__(self, sigma=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.sigma = check_sigma(sigma)
+        self.sigma = None if sigma is None else check_sigma(sigma)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -47,11 +50,16 @@ class NoisePairing(SavesSeedState, keras.layers.Layer):
             sigma: optional scalar tensor overriding the layer's `sigma`
                 for this call (e.g. a model's annealed noise level).
         """
+        sigma = self.sigma if sigma is None else sigma
+        if sigma is None:
+            raise ValueError(
+                "This `NoisePairing` has no `sigma` of its own: pass "
+                "`sigma=` to the call, or create the layer with a `sigma`."
+            )
         # Distinct noise on every tf.distribute replica (see keras_dde.backend).
         eps = backend.normal(
             ops.shape(inputs), dtype=inputs.dtype, seed=self.seed_generator
         )
-        sigma = self.sigma if sigma is None else sigma
         return inputs + sigma * eps, eps
 
     def compute_output_shape(self, input_shape):

@@ -5,30 +5,30 @@ import numpy as np
 from keras import ops
 
 from keras_dde import backend
-from keras_dde.callbacks.interruption import interruption_hook
-from keras_dde.callbacks.stop_on_divergence import with_divergence_guard
+from keras_dde.layers.noise_pairing import NoisePairing
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.optimizers.routed_optimizer import RoutedOptimizer
-from keras_dde.utils.seed_state import SavesSeedState
-from keras_dde.utils.validation import check_data
+from keras_dde.training.checked_model import CheckedModel
+from keras_dde.utils.shapes import declared_input_shape
 from keras_dde.utils.validation import check_positive_int
-from keras_dde.utils.validation import is_array_like
+from keras_dde.utils.validation import check_sigma
 
 
 @keras.saving.register_keras_serializable(package="keras_dde")
-class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
+class EnergyGAN(CheckedModel):
     """A generator trained against two DDEs: one of the data, one of its samples.
 
     The generator `G` minimises `KL(q~ || p~)` between the Gaussian-smoothed
     densities of its samples (`q~`, tracked by `fake_dde`) and of the data
     (`p~`, tracked by `real_dde`). Each train step:
 
-    1. updates `real_dde` on the data batch (unless `train_real=False`);
+    1. updates `real_dde` on the data batch (unless `train_real=False`),
+       weighted by `sample_weight` when `fit` is given one;
     2. updates `G` with the loss `mean(s_fake(x~) - s_real(x~))`,
        `x~ = G(z) + sigma * eps`, differentiated into `G`'s weights only;
     3. updates `fake_dde` `dde_steps` times on fresh generated samples.
 
-    The DDE updates are `DDEModel.compute_dde_loss`, denoising score matching.
+    The DDE updates are `DDEModel.dde_update`, the DDEs' own train step.
     The generator and the DDEs have their own optimizers; see `compile`.
 
     Args:
@@ -42,8 +42,10 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
         sigma_schedule: optional noise-level schedule, a Keras
             learning-rate schedule of the generator step such as
             `keras_dde.schedules.GeometricSigmaDecay`. At every train step
-            it sets both DDEs' `sigma`, so they end at the schedule's last
-            value. Needs `train_real=True` and a shared sigma.
+            it sets both DDEs' `sigma` (through `DDEModel.sigma`'s setter;
+            `fit` checks the schedule's current value first), so they end at
+            the schedule's last value. Needs `train_real=True` and a shared
+            sigma.
         seed: int or None, seeds the latent and noise draws.
         **kwargs: standard `keras.Model` arguments.
 
@@ -114,12 +116,19 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
         self.sigma_schedule = sigma_schedule
         self.seed = seed
         self.latent_dim = _latent_dim(generator)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        # One random stream for the latents and the noise, as before the
+        # noise went through `NoisePairing`: the layer owns (and saves) it.
+        self.noise = NoisePairing(seed=seed, name="noise")
         self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
         self.real_loss_tracker = keras.metrics.Mean(name="real_dde_loss")
         self.fake_loss_tracker = keras.metrics.Mean(name="fake_dde_loss")
         self._check_shapes()
         self.build((None, self.latent_dim))
+
+    @property
+    def seed_generator(self):
+        """The random stream of the latents and the noise (`noise`'s)."""
+        return self.noise.seed_generator
 
     @property
     def sigma(self):
@@ -148,6 +157,7 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
     def build(self, input_shape):
         if not self.generator.built:
             self.generator.build(input_shape)
+        self.noise.build((None, *self.sample_shape))
 
     def call(self, latents, training=None):
         """Maps latent vectors to samples."""
@@ -186,12 +196,11 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
                 f"`EnergyGAN.compile` needs both `generator_optimizer` and "
                 f"`dde_optimizer`; missing: {', '.join(missing)}."
             )
-        for name in ("optimizer", "loss", "metrics"):
-            if kwargs.pop(name, None) is not None:
-                raise ValueError(
-                    f"`EnergyGAN.compile` takes no `{name}`: it has its own "
-                    "losses, metrics and two optimizers."
-                )
+        self._refuse_compile_arguments(
+            optimizer=kwargs.pop("optimizer", None),
+            loss=kwargs.pop("loss", None),
+            metrics=kwargs.pop("metrics", None),
+        )
         router = RoutedOptimizer(
             {"generator": generator_optimizer, "dde": dde_optimizer}
         )
@@ -233,27 +242,22 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
         """`mean(s_fake(x~) - s_real(x~))` on fresh noisy generated samples."""
         samples = self.generator(self._latents(batch_size), training=True)
         sigma = ops.cast(self.fake_dde.sigma_variable, samples.dtype)
-        noisy = samples + sigma * backend.normal(
-            ops.shape(samples), seed=self.seed_generator
-        )
+        noisy, _ = self.noise(samples, sigma=sigma)
         return ops.mean(self.fake_dde(noisy) - self.real_dde(noisy))
 
-    def _dde_update(self, dde, x):
-        loss, grads = backend.value_and_grad(
-            lambda: dde.compute_dde_loss(x, training=True), dde.trainable_variables
-        )
-        self.optimizer.apply(grads, dde.trainable_variables)
-        return loss
+    def _set_scheduled_sigma(self):
+        sigma = self.sigma_schedule(self.generator_optimizer.iterations)
+        self.real_dde.sigma = sigma
+        self.fake_dde.sigma = sigma
 
     def stateful_train_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        x, _, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         batch_size = ops.shape(x)[0]
         if self.sigma_schedule is not None:
-            sigma = self.sigma_schedule(self.generator_optimizer.iterations)
-            self.real_dde.sigma_variable.assign(ops.cast(sigma, "float32"))
-            self.fake_dde.sigma_variable.assign(ops.cast(sigma, "float32"))
+            self._set_scheduled_sigma()
         if self.train_real:
-            self.real_loss_tracker.update_state(self._dde_update(self.real_dde, x))
+            loss = self.real_dde.dde_update(x, sample_weight, self.optimizer)
+            self.real_loss_tracker.update_state(loss)
         generator_variables = self.generator.trainable_variables
         loss, grads = backend.value_and_grad(
             lambda: self.generator_loss(batch_size), generator_variables
@@ -264,14 +268,17 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
             samples = ops.stop_gradient(
                 self.generator(self._latents(batch_size), training=True)
             )
-            self.fake_loss_tracker.update_state(self._dde_update(self.fake_dde, samples))
+            loss = self.fake_dde.dde_update(samples, optimizer=self.optimizer)
+            self.fake_loss_tracker.update_state(loss)
         return self._logs()
 
     def stateful_test_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        x, _, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         batch_size = ops.shape(x)[0]
         samples = self.generator(self._latents(batch_size))
-        self.real_loss_tracker.update_state(self.real_dde.compute_dde_loss(x))
+        self.real_loss_tracker.update_state(
+            self.real_dde.compute_dde_loss(x, sample_weight)
+        )
         self.generator_loss_tracker.update_state(self.generator_loss(batch_size))
         self.fake_loss_tracker.update_state(self.fake_dde.compute_dde_loss(samples))
         return self._logs()
@@ -286,38 +293,31 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
             trackers.insert(1, self.real_loss_tracker)
         return trackers
 
-    def fit(
-        self,
-        x=None,
-        y=None,
-        *args,
-        validation_data=None,
-        stop_on_divergence=True,
-        **kwargs,
-    ):
-        """`keras.Model.fit`, with checks of array data and a divergence guard.
+    @property
+    def data_shape(self):
+        return self.sample_shape
 
-        As `DDEModel.fit`: array data is validated and cast to float32, and
-        with `stop_on_divergence=True` a NaN or Inf in any of the three losses
-        stops training and restores the last finite weights of all three
-        networks and both optimizers.
+    def _record_data_statistics(self, x, sample_weight):
+        # As `DDEModel.fit` does, so that `real_dde.log_prob` needs no data.
+        self.real_dde.set_data_statistics(x, sample_weight)
+
+    def fit(self, *args, **kwargs):
+        """`keras.Model.fit`, checked and guarded as `DDEModel.fit` is.
+
+        Array data is validated and cast to float32, its statistics go to
+        `real_dde` (without the `validation_split` tail), `sample_weight`
+        weights the real DDE's loss, and with `stop_on_divergence=True` a NaN
+        or Inf in any of the three losses stops training and restores the
+        last finite weights of all three networks and both optimizers.
         """
-        kwargs["callbacks"] = with_divergence_guard(
-            kwargs.get("callbacks"), stop_on_divergence
-        )
-        if x is not None and is_array_like(x):
-            x = check_data(x, "x", self.sample_shape)
-            # As `DDEModel.fit` does, so that `real_dde.log_prob` needs no data.
-            self.real_dde.set_data_statistics(x)
-        if validation_data is not None and is_array_like(validation_data):
-            validation_data = check_data(
-                validation_data, "validation_data", self.sample_shape
+        if self.sigma_schedule is not None and hasattr(self, "generator_optimizer"):
+            # Checked here, in python: inside the compiled step it cannot be.
+            step = int(ops.convert_to_numpy(self.generator_optimizer.iterations))
+            check_sigma(
+                float(ops.convert_to_numpy(self.sigma_schedule(step))),
+                f"sigma_schedule({step})",
             )
-        # Frame callbacks write their GIFs when fit is interrupted, too.
-        with interruption_hook(kwargs.get("callbacks")):
-            return super().fit(
-                x, y, *args, validation_data=validation_data, **kwargs
-            )
+        return super().fit(*args, **kwargs)
 
     # --- Sampling ------------------------------------------------------------
 
@@ -331,9 +331,11 @@ class EnergyGAN(SavesSeedState, backend.StatefulTrainer, keras.Model):
         """
         n = check_positive_int(n, "n")
         latents = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
-        return self.generator.predict(
+        samples = self.generator.predict(
             latents.astype("float32"), batch_size=batch_size, verbose=0
         )
+        # A plain numpy array on every backend (no autograd graph).
+        return np.asarray(ops.convert_to_numpy(samples))
 
     # --- Serialization -------------------------------------------------------
 
@@ -388,13 +390,10 @@ def _check_sigma_schedule(schedule, train_real, allow_different_sigma):
 
 
 def _latent_dim(generator):
-    try:
-        inputs = generator.inputs
-    except (AttributeError, ValueError):
-        inputs = None
-    if not inputs or len(inputs) != 1 or len(inputs[0].shape) != 2:
+    shape = declared_input_shape(generator)
+    if shape is None or len(shape) != 1:
         raise ValueError(
             "`generator` must be a functional Keras model with one input of "
             "shape (batch, latent_dim), e.g. keras_dde.models.generator_mlp."
         )
-    return int(inputs[0].shape[-1])
+    return int(shape[0])

@@ -5,12 +5,12 @@ Every function draws on a `matplotlib.figure.Figure` with an Agg canvas
 uint8 RGB array with `as_array=True`.
 """
 
-from keras_dde.plotting._common import Plane
-from keras_dde.plotting._common import figure_to_rgb
-from keras_dde.plotting.density import energy_grid
-from keras_dde.plotting.density import plot_density
-from keras_dde.plotting.files import save_figure
-from keras_dde.plotting.files import write_gif
+from keras_dde.plotting.common import Plane
+from keras_dde.plotting.common import figure_to_rgb
+from keras_dde.plotting.density_map import energy_grid
+from keras_dde.plotting.density_map import plot_density
+from keras_dde.utils.files import save_figure
+from keras_dde.utils.files import write_gif
 from keras_dde.plotting.samples import plot_samples
 from keras_dde.plotting.vector_field import plot_vector_field
 from keras_dde.plotting.vector_field import score_grid

@@ -1,7 +1,7 @@
 import numpy as np
 
-from keras_dde.plotting import _common
-from keras_dde.plotting.density import _style
+from keras_dde.plotting import common
+from keras_dde.plotting.common import style_axes as _style
 
 
 def plot_samples(
@@ -62,21 +62,21 @@ def plot_samples(
     """
     sets = prepare_sets(data, samples)
     feature_shape = sets[0][1].shape[1:]
-    plane_ = _common.Plane(feature_shape, plane, origin, owner="The samples")
+    plane_ = common.Plane(feature_shape, plane, origin, owner="The samples")
     coords = [(index, plane_.coords(points)) for index, points in sets]
-    extent = _common.check_extent(extent) or _common.extent_from_points(
+    extent = common.check_extent(extent) or common.extent_from_points(
         np.concatenate([c for _, c in coords])
     )
     figure, ax_given = (ax.figure, True) if ax is not None else (None, False)
     if ax is None:
-        figure = _common.new_figure(figsize, dpi)
-        ax = _common.new_axes(figure, frame=axes)
+        figure = common.new_figure(figsize, dpi)
+        ax = common.new_axes(figure, frame=axes)
     draw_samples(
         ax, coords, labels, colors, max_points, marker_size, alpha,
         legend and len(coords) == 2, seed,
     )
     _style(ax, extent, axes, title, plane_.labels)
-    return _common.finish(figure, ax_given, as_array)
+    return common.finish(figure, ax_given, as_array)
 
 
 def prepare_sets(data, samples):
@@ -85,7 +85,7 @@ def prepare_sets(data, samples):
     for index, (name, points) in enumerate((("data", data), ("samples", samples))):
         if points is None:
             continue
-        array = np.asarray(_common.to_numpy(points))
+        array = np.asarray(common.to_numpy(points))
         if array.ndim < 2 or len(array) == 0:
             raise ValueError(
                 f"`{name}` must be a non-empty array (n, n_features); received "

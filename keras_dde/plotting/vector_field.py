@@ -1,9 +1,9 @@
 import numpy as np
 
-from keras_dde.plotting import _common
-from keras_dde.plotting.density import _style
-from keras_dde.plotting.density import energy_grid
-from keras_dde.plotting.density import scaled
+from keras_dde.plotting import common
+from keras_dde.plotting.common import style_axes as _style
+from keras_dde.plotting.density_map import energy_grid
+from keras_dde.plotting.density_map import scaled
 
 STYLES = ("quiver", "stream")
 
@@ -16,17 +16,17 @@ def score_grid(model, extent, resolution=24, plane=None, origin=None,
         float64 arrays `(u_component, v_component)`, each
         `(resolution, resolution)`, rows along the y axis.
     """
-    extent = _common.check_extent(extent)
-    resolution = _common.check_resolution(resolution)
+    extent = common.check_extent(extent)
+    resolution = common.check_resolution(resolution)
     plane_ = (
         plane
-        if isinstance(plane, _common.Plane)
-        else _common.resolve_plane(model, plane, origin, feature_shape)
+        if isinstance(plane, common.Plane)
+        else common.resolve_plane(model, plane, origin, feature_shape)
     )
-    fn = _common.score_function(model)
-    xs, ys = _common.grid(extent, resolution)
+    fn = common.score_function(model)
+    xs, ys = common.grid(extent, resolution)
     u, v = np.meshgrid(xs, ys)
-    scores = _common.evaluate(fn, plane_.points(u.ravel(), v.ravel()))
+    scores = common.evaluate(fn, plane_.points(u.ravel(), v.ravel()))
     tangent = plane_.tangent(scores)
     shape = (resolution, resolution)
     return tangent[:, 0].reshape(shape), tangent[:, 1].reshape(shape)
@@ -103,8 +103,8 @@ def plot_vector_field(
             "`background` must be None, 'density' or 'log_density'; received "
             f"{background!r}."
         )
-    plane_ = _common.resolve_plane(model, plane, origin, feature_shape)
-    extent = _common.check_extent(extent) or _common.default_extent(plane_, data)
+    plane_ = common.resolve_plane(model, plane, origin, feature_shape)
+    extent = common.check_extent(extent) or common.default_extent(plane_, data)
     grad_u, grad_v = score_grid(model, extent, resolution, plane_)
     background_values = None
     if background is not None and callable(getattr(model, "energy", None)):
@@ -112,14 +112,14 @@ def plot_vector_field(
         background_values = scaled(energies, background)
     figure, ax_given = (ax.figure, True) if ax is not None else (None, False)
     if ax is None:
-        figure = _common.new_figure(figsize, dpi)
-        ax = _common.new_axes(figure, frame=axes)
+        figure = common.new_figure(figsize, dpi)
+        ax = common.new_axes(figure, frame=axes)
     draw_vector_field(
         ax, grad_u, grad_v, extent, style, normalize, background_values, cmap,
         color,
     )
     _style(ax, extent, axes, title, plane_.labels)
-    return _common.finish(figure, ax_given, as_array)
+    return common.finish(figure, ax_given, as_array)
 
 
 def draw_vector_field(ax, grad_u, grad_v, extent, style="quiver", normalize=True,
@@ -133,7 +133,7 @@ def draw_vector_field(ax, grad_u, grad_v, extent, style="quiver", normalize=True
     else:
         ax.set_facecolor("#202020")
     resolution = grad_u.shape[0]
-    xs, ys = _common.grid(extent, resolution)
+    xs, ys = common.grid(extent, resolution)
     magnitude = np.hypot(grad_u, grad_v)
     if style == "stream":
         ax.streamplot(

@@ -123,3 +123,16 @@ def check_sample_weight(sample_weight, n_samples, name="sample_weight"):
             "weight."
         )
     return weights
+
+
+def check_seed(seed, name="seed"):
+    """`seed` (None, an int or a `keras.random.SeedGenerator`) as a generator."""
+    import keras
+
+    if isinstance(seed, keras.random.SeedGenerator):
+        return seed
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+    ):
+        raise TypeError(f"`{name}` must be None or an int; received {seed!r}.")
+    return keras.random.SeedGenerator(seed)

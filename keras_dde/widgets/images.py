@@ -6,7 +6,7 @@ import math
 import imageio.v3 as iio
 import numpy as np
 
-from keras_dde.plotting import _common
+from keras_dde.plotting import common as _common
 
 
 def png_bytes(rgb):

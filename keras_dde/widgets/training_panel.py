@@ -18,8 +18,8 @@ from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_gan import EnergyGAN
 from keras_dde.models.energy_mlp import energy_mlp
 from keras_dde.models.generator_mlp import generator_mlp
-from keras_dde.plotting.files import check_output_path
-from keras_dde.plotting.files import write_gif
+from keras_dde.utils.files import check_output_path
+from keras_dde.utils.files import write_gif
 from keras_dde.plotting.samples import plot_samples
 from keras_dde.utils.validation import check_positive_int
 from keras_dde.widgets.images import loss_curve_png

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 import keras_dde
 from keras_dde.plotting import energy_grid
 from keras_dde.plotting import plot_density
-from keras_dde.plotting.density import scaled
+from keras_dde.plotting.density_map import scaled
 
 
 def bump(center):

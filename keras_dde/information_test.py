@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 import keras_dde
-from keras_dde.divergence import kl_divergence
-from keras_dde.divergence import knn_entropy
+from keras_dde.information import kl_divergence
+from keras_dde.information import knn_entropy
 from keras_dde.testing import GaussianMixtureEnergy
 from keras_dde.testing import random_covariance
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import keras_dde
-from keras_dde.density import GaussianProposal
+from keras_dde.partition import GaussianProposal
 from keras_dde.testing import GaussianMixtureEnergy
 from keras_dde.testing import random_covariance
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from keras_dde.density import GaussianProposal
+from keras_dde.partition import GaussianProposal
 from keras_dde.testing import random_covariance
 
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from keras_dde.plotting import save_figure
-from keras_dde.plotting import write_gif
-from keras_dde.plotting.files import check_output_path
+from keras_dde.utils.files import save_figure
+from keras_dde.utils.files import write_gif
+from keras_dde.utils.files import check_output_path
 
 
 def frames(count, size=16):

@@ -1,0 +1,113 @@
+"""Keras plumbing shared by the models of keras-dde (`DDEModel`, `EnergyGAN`).
+
+`CheckedModel` is a `keras.Model` base whose `fit` and `evaluate`:
+
+- validate array data (finite, `(n_samples, *features)`, float32) and sample
+  weights before training starts;
+- record the training data's statistics (`_record_data_statistics`), on the
+  samples `fit` trains on: the `validation_split` tail is excluded;
+- add a `StopOnDivergence` guard (`stop_on_divergence=True`);
+- call `callback.on_train_interrupted(error)` when `fit` raises (the one
+  interruption path, `keras_dde.training.notify_interrupted`).
+
+Its `compile` refuses the arguments such a model sets itself. A subclass
+writes `stateful_train_step(data)` and `stateful_test_step(data)` (run by
+`keras_dde.backend.StatefulTrainer` on every backend), `data_shape` and,
+optionally, `_record_data_statistics`.
+"""
+
+import keras
+import numpy as np
+
+from keras_dde import backend
+from keras_dde.training.interruption import notify_interrupted
+from keras_dde.training.stop_on_divergence import with_divergence_guard
+from keras_dde.utils.validation import check_data
+from keras_dde.utils.validation import check_sample_weight
+from keras_dde.utils.validation import is_array_like
+
+
+class CheckedModel(backend.StatefulTrainer, keras.Model):
+    """A `keras.Model` with checked `fit`/`evaluate` and a divergence guard."""
+
+    @property
+    def data_shape(self):
+        """The per-sample shape of the training data, or None if unknown."""
+        raise NotImplementedError
+
+    def _prepare_data(self, x, name):
+        """Hook: array data after validation (e.g. build the model for it)."""
+        return x
+
+    def _record_data_statistics(self, x, sample_weight):
+        """Hook: the array training data (without its validation tail)."""
+
+    def _checked(self, x, name):
+        """Array data is validated and cast to float32; datasets pass through."""
+        if x is None or not is_array_like(x):
+            return x
+        return self._prepare_data(check_data(x, name, self.data_shape), name)
+
+    def _refuse_compile_arguments(self, **arguments):
+        """Raises a clear error for `compile` arguments the model sets itself."""
+        for name, value in arguments.items():
+            if value is None or (name == "metrics" and not value):
+                continue
+            raise ValueError(
+                f"`{type(self).__name__}.compile` takes no `{name}`: the model "
+                "trains with its own losses and reports its own metrics; do "
+                f"not pass `{name}`."
+            )
+
+    def fit(
+        self,
+        x=None,
+        y=None,
+        *args,
+        validation_data=None,
+        stop_on_divergence=True,
+        **kwargs,
+    ):
+        """`keras.Model.fit`, with checks of array data and a divergence guard.
+
+        Array data is validated (finite, `(n_samples, *features)`) and cast to
+        float32 before training starts, and its statistics are recorded
+        (without the `validation_split` tail). With `stop_on_divergence=True`,
+        a `keras_dde.training.StopOnDivergence` is added to the callbacks: a
+        NaN or Inf loss stops training and restores the last finite weights.
+        If `fit` raises (or is interrupted), callbacks that define
+        `on_train_interrupted(error)` are told first (frame callbacks then
+        write their GIF).
+        """
+        kwargs["callbacks"] = with_divergence_guard(
+            kwargs.get("callbacks"), stop_on_divergence
+        )
+        x = self._checked(x, "x")
+        if validation_data is not None and is_array_like(validation_data):
+            validation_data = self._checked(validation_data, "validation_data")
+        arrays = x is not None and is_array_like(x)
+        has_weights = kwargs.get("sample_weight") is not None and arrays
+        if has_weights:
+            kwargs["sample_weight"] = check_sample_weight(
+                kwargs["sample_weight"], len(x)
+            )
+        if arrays:
+            # Keras trains on the head of the data and validates on the tail.
+            split = kwargs.get("validation_split") or 0.0
+            count = len(x) - int(len(x) * split) if split else len(x)
+            weights = kwargs["sample_weight"][:count] if has_weights else None
+            self._record_data_statistics(x[:count], weights)
+        if has_weights and y is None:
+            # Keras drops sample weights when `y` is None; an unused
+            # placeholder target keeps them.
+            y = np.zeros(len(x), "float32")
+        try:
+            return super().fit(
+                x, y, *args, validation_data=validation_data, **kwargs
+            )
+        except BaseException as error:
+            notify_interrupted(kwargs.get("callbacks"), error)
+            raise
+
+    def evaluate(self, x=None, *args, **kwargs):
+        return super().evaluate(self._checked(x, "x"), *args, **kwargs)
