@@ -4,14 +4,13 @@ Keras's JAX trainer passes the model state explicitly. `StatefulTrainer` maps
 that state onto the variables with a `StatelessScope`, runs the model's
 stateful step (reads see the mapped values, `assign`s are recorded) and reads
 the new state back. Inside a JAX transform, `_traced` re-maps the current
-values (of the innermost scope opened here) into a child scope and returns
-what was assigned there (e.g. a `SeedGenerator` state) as auxiliary output, so no tracer escapes its
-transform.
+values (of the enclosing scope) into a child scope and returns what was
+assigned there (e.g. a `SeedGenerator` state) as auxiliary output, so no
+tracer escapes its transform.
 """
 
 import contextlib
 import itertools
-import threading
 
 import jax
 import jax.numpy as jnp
@@ -21,38 +20,20 @@ from keras import distribution
 from keras import random
 
 
-# The `StatelessScope`s this module opened and is inside of, innermost last,
-# per thread (as Keras keeps its current scope). Only public Keras API is
-# used: a scope's `state_mapping` and `add_update`; the innermost scope is
-# tracked here rather than asked of Keras.
-_local = threading.local()
+def enclosing_scope():
+    """The `keras.StatelessScope` in effect (Keras's or ours), or None.
+
+    Public API only: entering a `StatelessScope` records the scope it was
+    entered in as its `original_scope` attribute, so a probe scope, entered
+    and left at once (without initialising variables), reports it.
+    `keras_dde/backend/jax_test.py` pins this behaviour of Keras.
+    """
+    with StatelessScope(initialize_variables=False) as probe:
+        pass
+    return probe.original_scope
 
 
-def _open_scopes():
-    if not hasattr(_local, "scopes"):
-        _local.scopes = []
-    return _local.scopes
-
-
-class _TrackedScope(StatelessScope):
-    """A `StatelessScope` that registers itself in `_open_scopes`."""
-
-    def __enter__(self):
-        scope = super().__enter__()
-        _open_scopes().append(self)
-        return scope
-
-    def __exit__(self, *args, **kwargs):
-        _open_scopes().remove(self)
-        return super().__exit__(*args, **kwargs)
-
-
-def _innermost_scope():
-    scopes = _open_scopes()
-    return scopes[-1] if scopes else None
-
-
-class _RecordingScope(_TrackedScope):
+class _RecordingScope(StatelessScope):
     """A child scope that starts from its parent's values and records writes."""
 
     def __init__(self, parent, overrides):
@@ -70,7 +51,7 @@ class _RecordingScope(_TrackedScope):
 
 def _traced(fn, variables=()):
     """`fn` as a function of `variables`' values, returning `(out, updates)`."""
-    parent = _innermost_scope()
+    parent = enclosing_scope()
     written = []
 
     def wrapped(values, *args):
@@ -117,7 +98,7 @@ def _runs_of_equal_shape(batches):
 
 
 def _run_stateful(step_fn, variables, values, data):
-    with _TrackedScope(state_mapping=list(zip(variables, values))) as scope:
+    with StatelessScope(state_mapping=list(zip(variables, values))) as scope:
         logs = step_fn(data)
     new_values = []
     for variable, old in zip(variables, values):

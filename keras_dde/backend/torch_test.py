@@ -67,3 +67,27 @@ def test_steps_per_execution_runs_every_step_and_calls_back_per_execution():
     assert int(model.optimizer.iterations) == 10
     assert batch_ends == [3, 7, 11]
     assert model.predict(x, batch_size=64, verbose=0).shape == (640,)
+
+
+def test_inference_methods_return_no_graph_outside_no_grad():
+    model = _dde()
+    x = keras_dde.datasets.toy2d("8gaussians", 64, seed=0)
+    for name in ("energy", "score", "denoise"):
+        value = getattr(model, name)(x)
+        assert not value.requires_grad, name
+        assert value.grad_fn is None, name
+        np.asarray(value)  # Raised "Can't call numpy() on Tensor that requires grad".
+
+
+def test_inference_inside_a_recorded_loss_keeps_its_graph():
+    from keras_dde import backend
+
+    model = _dde()
+    x = keras.ops.convert_to_tensor(
+        keras_dde.datasets.toy2d("8gaussians", 16, seed=0)
+    )
+    loss, grads = backend.value_and_grad(
+        lambda: keras.ops.mean(model.energy(x)), model.trainable_variables
+    )
+    assert all(g is not None for g in grads)
+    assert any(float(g.abs().sum()) > 0 for g in grads)

@@ -37,3 +37,14 @@ def test_fresh_noise_each_call_and_seeded():
 def test_bad_sigma(sigma):
     with pytest.raises(ValueError, match="sigma"):
         NoisePairing(sigma)
+
+
+def test_sigma_may_come_with_every_call_instead():
+    pairing = NoisePairing(seed=0)
+    x = np.zeros((4, 2), "float32")
+    noisy, eps = pairing(x, sigma=0.5)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(noisy), 0.5 * ops.convert_to_numpy(eps)
+    )
+    with pytest.raises(ValueError, match="sigma"):
+        pairing(x)

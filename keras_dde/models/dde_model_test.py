@@ -302,3 +302,54 @@ def test_bad_validation_data_and_compile_arguments():
     dde.compile()
     with pytest.raises(ValueError, match="validation_data"):
         dde.fit(data(), validation_data=np.full((4, 2), np.nan), verbose=0)
+
+
+# --- One sigma, and inference results without a graph ------------------------
+
+
+def test_sigma_is_stored_once():
+    dde = small_dde(sigma=0.2)
+    assert dde.noise.sigma is None  # No copy that could go stale.
+    dde.sigma = 0.35
+    assert dde.sigma == 0.35
+    with pytest.raises(ValueError, match="sigma"):
+        dde.sigma = -1.0
+    with pytest.raises(TypeError, match="sigma"):
+        dde.sigma = "0.1"
+    # A tensor (as a schedule gives inside a train step) is assigned as is.
+    dde.sigma = ops.convert_to_tensor(0.25)
+    assert dde.sigma == 0.25
+
+
+def test_network_and_its_deprecated_alias():
+    energy = keras_dde.models.energy_mlp(2, width=8, depth=1)
+    dde = keras_dde.DDEModel(energy, sigma=0.2)
+    assert dde.network is energy
+    assert dde.energy_network is energy
+
+
+def test_inference_results_convert_with_np_asarray():
+    dde = small_dde(sigma=0.2)
+    x = keras_dde.datasets.toy2d("8gaussians", 64, seed=0)
+    dde.compile()
+    dde.fit(x, batch_size=32, epochs=1, verbose=0)
+    outputs = {
+        "energy": dde.energy(x),
+        "score": dde.score(x),
+        "denoise": dde.denoise(x),
+        "predict": dde.predict(x, verbose=0),
+        "log_prob": dde.log_prob(x),
+        "sample": dde.sample(8, n_steps=4, seed=0),
+    }
+    shapes = {"energy": (64,), "score": (64, 2), "denoise": (64, 2),
+              "predict": (64,), "log_prob": (64,), "sample": (8, 2)}
+    for name, value in outputs.items():
+        array = np.asarray(value)
+        assert array.shape == shapes[name], name
+        assert np.isfinite(array).all(), name
+        assert not getattr(value, "requires_grad", False), name
+    np.testing.assert_allclose(
+        np.asarray(outputs["denoise"]),
+        x + 0.04 * np.asarray(outputs["score"]),
+        atol=1e-5,
+    )

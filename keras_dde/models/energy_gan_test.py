@@ -204,3 +204,78 @@ def test_validation_data_reports_all_three_losses():
     assert 0.3 < history.history["val_real_dde_loss"][-1] < 5
     evaluated = model.evaluate(data(256, seed=2), batch_size=256, verbose=0, return_dict=True)
     assert set(evaluated) >= {"generator_loss", "real_dde_loss", "fake_dde_loss"}
+
+
+# --- Drift fixes: one behaviour with DDEModel -------------------------------
+
+
+def test_zero_sample_weight_removes_samples_from_the_real_dde():
+    x = data(256)
+    zero_for_outliers = np.repeat([1.0, 0.0], 256).astype("float32")
+    ones = np.ones(512, "float32")
+
+    def train(outlier_value, sample_weight):
+        model = gan(seed=0)
+        model.compile(
+            generator_optimizer=keras.optimizers.SGD(1e-2),
+            dde_optimizer=keras.optimizers.SGD(1e-2),
+        )
+        outliers = np.full((256, 2), outlier_value, "float32")
+        model.fit(np.concatenate([x, outliers]), sample_weight=sample_weight,
+                  batch_size=512, epochs=2, shuffle=False, verbose=0)
+        mean = keras.ops.convert_to_numpy(model.real_dde.data_mean)
+        return weights(model.real_dde), mean
+
+    (a_weights, a_mean), (b_weights, b_mean) = (
+        train(5.0, zero_for_outliers), train(-5.0, zero_for_outliers)
+    )
+    # Same noise stream: with zero weight the outliers' values cannot matter,
+    # neither to the real DDE's training nor to its data statistics.
+    for a, b in zip(a_weights, b_weights):
+        np.testing.assert_allclose(a, b, atol=1e-7)
+    np.testing.assert_allclose(a_mean, x.mean(0), atol=1e-5)
+    np.testing.assert_allclose(b_mean, x.mean(0), atol=1e-5)
+    # With unit weights they do (the comparison above is not vacuous).
+    (a_weights, _), (b_weights, _) = train(5.0, ones), train(-5.0, ones)
+    assert max(np.abs(a - b).max() for a, b in zip(a_weights, b_weights)) > 1e-4
+
+
+def test_bad_sample_weight_is_refused_before_training():
+    model = gan()
+    model.compile(generator_optimizer="adam", dde_optimizer="adam")
+    with pytest.raises(ValueError, match="sample_weight"):
+        model.fit(data(64), sample_weight=np.ones(3, "float32"), verbose=0)
+
+
+def test_data_statistics_exclude_the_validation_split_tail():
+    head = data(300, seed=0)
+    tail = data(100, seed=1) + 50.0
+    model = gan()
+    model.compile(generator_optimizer="adam", dde_optimizer="adam")
+    model.fit(np.concatenate([head, tail]), validation_split=0.25,
+              batch_size=100, epochs=1, verbose=0)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model.real_dde.data_mean), head.mean(0), atol=1e-5
+    )
+    assert float(keras.ops.convert_to_numpy(model.real_dde.data_count)) == 300
+
+
+def test_noise_goes_through_noise_pairing_on_the_latents_stream():
+    model = gan(seed=5)
+    assert isinstance(model.noise, keras_dde.layers.NoisePairing)
+    assert model.seed_generator is model.noise.seed_generator
+    # One stream, saved once: no duplicated variable in the model's state.
+    ids = [id(v) for v in model.non_trainable_variables]
+    assert len(ids) == len(set(ids))
+
+
+def test_sigma_schedule_goes_through_the_validated_setter():
+    schedule = keras.optimizers.schedules.PolynomialDecay(0.3, 10, -0.1)
+    model = gan(sigma_schedule=schedule)
+    model.compile(generator_optimizer="adam", dde_optimizer="adam")
+    model.fit(data(64), batch_size=32, epochs=1, verbose=0)  # sigma 0.3 -> 0.22
+    assert model.real_dde.sigma == model.fake_dde.sigma
+    assert 0.2 < model.real_dde.sigma < 0.3
+    model.generator_optimizer.iterations.assign(10)  # schedule: -0.1
+    with pytest.raises(ValueError, match="sigma_schedule"):
+        model.fit(data(64), batch_size=32, epochs=1, verbose=0)
