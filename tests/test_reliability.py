@@ -100,11 +100,11 @@ def frame_callbacks(model_name, folder):
     if model_name == "gan":
         return [
             DensityFrames(folder / "real.gif", dde="real", resolution=24,
-                          max_overhead=None),
+                          initial_frame=True),
             SampleFrames(folder / "samples.gif", data=data(), num_samples=64,
-                         figsize=(1.5, 1.5), max_overhead=None),
+                         figsize=(1.5, 1.5), initial_frame=True),
         ]
-    return [DensityFrames(folder / "density.gif", resolution=24, max_overhead=None)]
+    return [DensityFrames(folder / "density.gif", resolution=24, initial_frame=True)]
 
 
 # --- Interruption -------------------------------------------------------------

@@ -7,6 +7,7 @@ from keras_dde.training.interruption import notify_interrupted
 from keras_dde.callbacks.sample_frames import SampleFrames
 from keras_dde.callbacks.sigma_scheduler import SigmaScheduler
 from keras_dde.training.stop_on_divergence import StopOnDivergence
+from keras_dde.callbacks.thinning import thin_frames
 from keras_dde.callbacks.vector_field_frames import VectorFieldFrames
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "VectorFieldFrames",
     "interruption_hook",
     "notify_interrupted",
+    "thin_frames",
 ]

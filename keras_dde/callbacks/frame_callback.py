@@ -1,32 +1,17 @@
-import atexit
 import numbers
 import os
 import time
 import warnings
-import weakref
 
 import keras
 import numpy as np
 
 from keras_dde.utils.files import check_output_path
 from keras_dde.utils.files import write_gif
+from keras_dde.callbacks.thinning import thin_frames
 from keras_dde.utils.validation import check_positive_int
 
 UNITS = ("epoch", "batch")
-
-# Callbacks that have started training and not yet written their GIF. If the
-# interpreter exits (e.g. an uncaught KeyboardInterrupt in a script), their
-# frames are written then.
-_UNFINISHED = weakref.WeakSet()
-
-
-@atexit.register
-def _write_unfinished_at_exit():
-    for callback in list(_UNFINISHED):
-        try:
-            callback._write_after_interruption(None)
-        except Exception:  # Never let an exit hook raise.
-            pass
 
 
 class FrameCallback(keras.callbacks.Callback):
@@ -37,11 +22,22 @@ class FrameCallback(keras.callbacks.Callback):
     This class decides when to draw, keeps the frames on `.frames`, and
     writes them to `gif_path` at the end of training, atomically.
 
-    Interruptions. Keras calls `on_train_end` only when `fit` completes, so
-    the GIF of an interrupted run is written by whichever comes first of:
-    `on_train_interrupted(error)` (called by `keras_dde.callbacks.
-    interruption_hook` around `fit`), leaving a `with callback:` block, or
-    the interpreter's exit. Call `write()` to write at any time.
+    Schedule. Every scheduled frame is drawn and kept: `every=1` over a
+    4-epoch `fit` gives 4 frames (epochs 1-4), plus the state at the start
+    when `initial_frame=True`. When training ends off the schedule (e.g.
+    `every=2` over 5 epochs) the final state is drawn too. Only two opt-in
+    limits drop frames: `max_overhead` (a time budget, off by default) and
+    `max_frames` (a memory bound, on by default); each counts what it
+    dropped in `.skipped_frames` and warns once. GIF encoders merge
+    identical consecutive frames into one frame shown for their summed time;
+    `.frames` keeps all of them.
+
+    Interruptions. Keras calls `on_train_end` only when `fit` completes. When
+    `fit` raises (an exception or Ctrl-C), `keras_dde` models call
+    `on_train_interrupted(error)` on their callbacks, and the GIF of every
+    frame drawn so far is written. With a plain Keras model, call
+    `keras_dde.callbacks.notify_interrupted(callbacks, error)` in an
+    `except` block, or `frames.write()` in a `finally` block.
 
     Args:
         gif_path: path of the `.gif` to write, or None to only keep frames.
@@ -51,16 +47,16 @@ class FrameCallback(keras.callbacks.Callback):
         unit: "epoch" or "batch": what `every` counts. Batch hooks run once
             per `steps_per_execution` steps, so frames fall on those bounds.
         num_frames: int, number of frames of the "log" schedule.
-        max_overhead: float or None. Skip a scheduled frame when drawing it
-            (and its share of writing the GIF) would take more than this
-            fraction of the training time so far (0.1: about 10% slower
-            training at most). Frame callbacks on the same model share it
-            equally. The first and last frames are always drawn. None draws
-            every scheduled frame.
+        max_overhead: None (default: draw every scheduled frame) or a
+            fraction such as 0.1: skip a scheduled frame when drawing it (and
+            its share of writing the GIF) would take this callback past that
+            fraction of the training time so far. Each frame callback has its
+            own budget. The first and last frames are always drawn.
         max_frames: int or None. When more frames are kept, every second
-            one is dropped and later scheduled frames are thinned alike, so
-            memory and GIF size stay bounded.
-        initial_frame: bool, draw a frame at the start of training.
+            one is dropped (`keras_dde.callbacks.thin_frames`) and later
+            scheduled frames are thinned alike, so memory and GIF size stay
+            bounded; warns once. None keeps every frame.
+        initial_frame: bool, also draw a frame at the start of training.
         fps: float, GIF frames per second.
         verbose: int, 1 prints where the GIF was written.
 
@@ -68,7 +64,7 @@ class FrameCallback(keras.callbacks.Callback):
     ```python
     frames = keras_dde.callbacks.DensityFrames("density.gif", every=5)
     dde.fit(x, epochs=200, callbacks=[frames])
-    len(frames.frames), frames.frames[0].shape
+    len(frames.frames), frames.frames[0].shape  # 40 frames
     ```
 
     References:
@@ -81,9 +77,9 @@ class FrameCallback(keras.callbacks.Callback):
         every=1,
         unit="epoch",
         num_frames=50,
-        max_overhead=0.1,
+        max_overhead=None,
         max_frames=300,
-        initial_frame=True,
+        initial_frame=False,
         fps=10,
         verbose=0,
     ):
@@ -131,6 +127,7 @@ class FrameCallback(keras.callbacks.Callback):
         self.verbose = verbose
         self.frames = []
         self.frame_steps = []
+        self.skipped_frames = 0
         self.render_seconds = 0.0
         self.written_path = None
         self._reset_state()
@@ -153,6 +150,7 @@ class FrameCallback(keras.callbacks.Callback):
         self._reset_state()
         self.frames = []
         self.frame_steps = []
+        self.skipped_frames = 0
         self.render_seconds = 0.0
         self.written_path = None
         if self.gif_path is not None:
@@ -161,7 +159,6 @@ class FrameCallback(keras.callbacks.Callback):
         self._targets = self._log_targets()
         self._active = True
         self._start = time.perf_counter()
-        _UNFINISHED.add(self)
         if self.initial_frame:
             self._draw(0)
 
@@ -190,18 +187,23 @@ class FrameCallback(keras.callbacks.Callback):
             self._finish()
 
     def on_train_interrupted(self, error=None):
-        """Writes the frames so far; called when `fit` raised `error`."""
-        self._write_after_interruption(error)
+        """Writes the frames drawn so far; called when `fit` raised `error`.
 
-    # --- Context manager: `with DensityFrames(...) as frames: model.fit(...)`
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, traceback):
-        if self._active:
-            self._write_after_interruption(exc)
-        return False
+        `keras_dde` models call it from their `fit` (see
+        `keras_dde.callbacks.notify_interrupted`). It never raises: a failed
+        write is a warning, so the original error goes on unchanged.
+        """
+        if not self._active:
+            return
+        try:
+            self._finish()
+        except Exception as write_error:  # Don't mask the original error.
+            warnings.warn(
+                f"{type(self).__name__} could not write its GIF after training "
+                f"was interrupted: {write_error}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
     # --- Writing -----------------------------------------------------------
 
@@ -222,25 +224,11 @@ class FrameCallback(keras.callbacks.Callback):
 
     def _finish(self):
         self._active = False
-        _UNFINISHED.discard(self)
         try:
             if self.gif_path is not None and self.frames:
                 self.write()
         finally:
             self.release()
-
-    def _write_after_interruption(self, error):
-        if not self._active:
-            return
-        try:
-            self._finish()
-        except Exception as write_error:  # Don't mask the original error.
-            warnings.warn(
-                f"{type(self).__name__} could not write its GIF after training "
-                f"was interrupted: {write_error}",
-                RuntimeWarning,
-                stacklevel=2,
-            )
 
     # --- Scheduling ----------------------------------------------------------
 
@@ -257,6 +245,7 @@ class FrameCallback(keras.callbacks.Callback):
         self._targets = None
         self._start = None
         self._write_seconds = 0.0
+        self._warned = set()
 
     def _total(self):
         params = getattr(self, "params", None) or {}
@@ -297,13 +286,23 @@ class FrameCallback(keras.callbacks.Callback):
         if not self._active or not self._is_scheduled(counter):
             return
         self._last_scheduled = counter
-        self._scheduled += 1
-        if self._scheduled % self._stride:
-            return
         total = self._total()
         if total is not None and counter >= total:
             return  # The final frame is drawn by on_train_end.
+        self._scheduled += 1
+        if self._scheduled % self._stride:
+            self.skipped_frames += 1
+            return
         if self.max_overhead is not None and self.frames and self._over_budget():
+            self.skipped_frames += 1
+            self._warn_once(
+                "max_overhead",
+                f"{type(self).__name__} skips scheduled frames (the first at "
+                f"{self._label(counter)}) to keep drawing under "
+                f"max_overhead={self.max_overhead:g} of the training time; "
+                "`.skipped_frames` counts them. Pass max_overhead=None to draw "
+                "every scheduled frame.",
+            )
             return
         self._draw(counter)
 
@@ -312,18 +311,15 @@ class FrameCallback(keras.callbacks.Callback):
         return self.render_seconds + len(self.frames) * self._write_seconds
 
     def _over_budget(self):
-        """Would one more frame exceed this callback's share of `max_overhead`?
-
-        Frame callbacks training the same model share the budget equally, so
-        that all of them together stay within `max_overhead`.
-        """
-        peers = [
-            c for c in list(_UNFINISHED) if c._active and c._model is self._model
-        ] or [self]
-        training = time.perf_counter() - self._start - sum(c._cost() for c in peers)
+        """Would one more frame take this callback past `max_overhead`?"""
+        training = time.perf_counter() - self._start - self._cost()
         estimate = self.render_seconds / len(self.frames) + self._write_seconds
-        share = self.max_overhead / len(peers)
-        return self._cost() + estimate > share * training
+        return self._cost() + estimate > self.max_overhead * training
+
+    def _warn_once(self, key, message):
+        if key not in self._warned:
+            self._warned.add(key)
+            warnings.warn(message, UserWarning, stacklevel=3)
 
     def _label(self, counter):
         return f"{self.unit} {counter}"
@@ -343,13 +339,19 @@ class FrameCallback(keras.callbacks.Callback):
         self.frame_steps.append(counter)
         self._last_counter = counter
         if self.max_frames is not None and len(self.frames) > self.max_frames:
-            last_frame, last_step = self.frames[-1], self.frame_steps[-1]
-            self.frames = self.frames[::2]
-            self.frame_steps = self.frame_steps[::2]
-            if self.frame_steps[-1] != last_step:
-                self.frames[-1], self.frame_steps[-1] = last_frame, last_step
+            kept = len(self.frames)
+            self.frames, self.frame_steps = thin_frames(self.frames, self.frame_steps)
+            self.skipped_frames += kept - len(self.frames)
             self._stride *= 2
-
+            self._warn_once(
+                "max_frames",
+                f"{type(self).__name__} keeps at most max_frames={self.max_frames} "
+                f"frames: it dropped {kept - len(self.frames)} (every second "
+                "one) and now keeps one scheduled "
+                f"frame in {self._stride}; `.skipped_frames` counts "
+                "them. Pass max_frames=None to keep every frame (memory grows "
+                "with each one).",
+            )
 
 def _gif_seconds_per_frame(frame):
     """Time to encode one GIF frame like `frame` (to budget the final write)."""

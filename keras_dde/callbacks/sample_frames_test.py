@@ -25,7 +25,7 @@ def test_sample_gif_with_a_sampler(tmp_path):
 
     path = tmp_path / "samples.gif"
     frames = SampleFrames(path, every=2, data=DATA, sampler=denoised, num_samples=150,
-                          figsize=(2, 2), dpi=50, max_overhead=None)
+                          figsize=(2, 2), dpi=50, initial_frame=True)
     dde.fit(DATA, batch_size=128, epochs=4, verbose=0, callbacks=[frames])
     assert calls == [150, 150, 150]
     gif = iio.imread(path, index=None)
@@ -62,6 +62,6 @@ def test_energy_gan_samples(tmp_path):
 
     gan = small_gan()
     frames = SampleFrames(tmp_path / "samples.gif", data=DATA, num_samples=100,
-                          figsize=(2, 2), dpi=40, max_overhead=None)
+                          figsize=(2, 2), dpi=40, initial_frame=True)
     gan.fit(DATA, batch_size=256, epochs=2, verbose=0, callbacks=[frames])
     assert iio.imread(tmp_path / "samples.gif", index=None).shape[:3] == (3, 80, 80)

@@ -14,7 +14,7 @@ def test_vector_field_gif_during_training(tmp_path):
     dde.compile(optimizer="adam")
     path = tmp_path / "field.gif"
     frames = VectorFieldFrames(path, every=3, resolution=8, background_resolution=16,
-                               data=DATA, figsize=(2, 2), dpi=40, max_overhead=None)
+                               data=DATA, figsize=(2, 2), dpi=40, initial_frame=True)
     dde.fit(DATA, batch_size=128, epochs=3, verbose=0, callbacks=[frames])
     gif = iio.imread(path, index=None)
     assert gif.shape[:3] == (2, 80, 80)

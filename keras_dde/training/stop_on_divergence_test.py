@@ -54,7 +54,7 @@ def test_restores_the_weights_of_the_last_finite_epoch(tmp_path):
     dde.compile(optimizer=exploding_sgd(), steps_per_execution=4)
     guard = StopOnDivergence()
     gif = tmp_path / "density.gif"
-    frames = DensityFrames(gif, every=1, resolution=32, max_overhead=None)
+    frames = DensityFrames(gif, every=1, resolution=32, initial_frame=True)
     with pytest.warns(RuntimeWarning, match="Training diverged: loss = nan") as record:
         history = fit(dde, 50, callbacks=[guard, frames])
     # On torch, numpy 2 also warns about torch's `__array__`; pick ours.

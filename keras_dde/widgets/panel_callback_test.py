@@ -21,7 +21,7 @@ def small_dde():
 
 
 def test_reports_frames_and_epochs_and_stops_on_request():
-    frames = DensityFrames(resolution=8, max_overhead=None, max_frames=None)
+    frames = DensityFrames(resolution=8, max_frames=None, initial_frame=True)
     reported, epochs = [], []
     stop = threading.Event()
 

@@ -1,3 +1,5 @@
+"""The `keras-dde` commands end to end: files written, exit statuses, Ctrl-C."""
+
 import os
 import subprocess
 import sys
@@ -8,6 +10,7 @@ import numpy as np
 import pytest
 
 from keras_dde import cli
+from keras_dde.cli import progress
 
 FAST = ["--epochs", "2", "--n-samples", "512", "--batch-size", "128", "--frames",
         "3", "--width", "8", "--depth", "1", "--model-samples", "0", "--quiet"]
@@ -91,63 +94,6 @@ def test_refuses_a_non_empty_folder_without_overwrite(tmp_path, capsys, command)
     assert all((out / gif).exists() for gif in gifs)
 
 
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["train", "nope", "--out", "X"], "unknown data set 'nope'.*2spirals"),
-        (["train", "2spirals", "--out", "X", "--epochs", "0"], "--epochs"),
-        (["train", "2spirals", "--out", "X", "--sigma", "-0.1"], "--sigma"),
-        (["train", "2spirals", "--out", "X", "--sigma", "nan"], "--sigma"),
-        (["train", "missing.npy", "--out", "X"], "not found"),
-        (["train", "2spirals"], "--out"),
-        (
-            ["train", "2spirals", "--out", "X", "--model-samples", "-1"],
-            "--model-samples",
-        ),
-        (["gan", "nope", "--out", "X"], "unknown data set 'nope'.*8gaussians"),
-        (["gan", "8gaussians"], "--out"),
-        (["gan", "8gaussians", "--out", "X", "--epochs", "-3"], "--epochs"),
-        (["gan", "8gaussians", "--out", "X", "--sigma", "0"], "--sigma"),
-        (["gan", "8gaussians", "--out", "X", "--dde-steps", "0"], "--dde-steps"),
-        (["gan", "8gaussians", "--out", "X", "--latent-dim", "two"],
-         "--latent-dim must be a positive int; received 'two'"),
-        (["gan", "8gaussians", "--out", "X", "--generator-learning-rate", "0"],
-         "--generator-learning-rate"),
-        (["gan", "8gaussians", "--out", "X", "--dde-learning-rate", "inf"],
-         "--dde-learning-rate"),
-        (["gan", "8gaussians", "--out", "X", "--width", "8"],
-         "unrecognized arguments: --width"),
-        (["gan", "missing.csv", "--out", "X"], "not found"),
-        (["fly"], "invalid choice"),
-    ],
-)
-def test_bad_arguments_give_one_line_and_status_2(tmp_path, capsys, argv, message):
-    argv = [str(tmp_path / "out") if a == "X" else a for a in argv]
-    code, _, err = run(capsys, *argv)
-    assert code == 2
-    assert err.count("\n") == 1 and err.startswith("keras-dde")
-    assert __import__("re").search(message, err), err
-    assert not (tmp_path / "out").exists()
-
-
-def test_high_dimensional_npy_and_csv_files(tmp_path, capsys):
-    rng = np.random.default_rng(0)
-    data = rng.normal(size=(256, 4)).astype("float32")
-    np.save(tmp_path / "d.npy", data)
-    code, _, err = run(capsys, "train", str(tmp_path / "d.npy"), "--out",
-                       str(tmp_path / "a"), *FAST)
-    assert code == 0, err
-    assert (tmp_path / "a" / "training.gif").exists()
-    csv = tmp_path / "d.csv"
-    csv.write_text("x,y\n" + "\n".join(f"{a},{b}" for a, b in data[:, :2]))
-    code, _, err = run(capsys, "train", str(csv), "--out", str(tmp_path / "b"), *FAST)
-    assert code == 0, err
-    bad = tmp_path / "bad.csv"
-    bad.write_text("1,2\n3,nan\n")
-    code, _, err = run(capsys, "train", str(bad), "--out", str(tmp_path / "c"), *FAST)
-    assert code == 2 and "NaN" in err
-
-
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_ctrl_c_writes_the_frames_so_far(tmp_path, capsys, monkeypatch, command):
     class Interrupt(keras.callbacks.Callback):
@@ -155,7 +101,7 @@ def test_ctrl_c_writes_the_frames_so_far(tmp_path, capsys, monkeypatch, command)
             if epoch == 1:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_EpochProgress", Interrupt)
+    monkeypatch.setattr(progress, "EpochProgress", Interrupt)
     fast, gifs = COMMANDS[command]
     out = tmp_path / "run"
     argv = [command, "2spirals", "--out", str(out), *fast]
@@ -234,7 +180,7 @@ def test_files_are_written_atomically(tmp_path, capsys, monkeypatch):
             if epoch == 1:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_EpochProgress", Interrupt)
+    monkeypatch.setattr(progress, "EpochProgress", Interrupt)
     argv = ["train", "rings", "--out", str(out), "--overwrite", *FAST]
     argv[argv.index("--epochs") + 1] = "50"
     argv.remove("--quiet")

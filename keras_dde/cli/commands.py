@@ -1,0 +1,116 @@
+"""The `train`, `gan` and `examples` commands: arguments in, files and a status out."""
+
+import os
+import sys
+
+from keras_dde.cli.data import load_data
+from keras_dde.cli.data import one_line
+from keras_dde.cli.data import prepare_out
+from keras_dde.cli.parser import EXAMPLE
+from keras_dde.cli.parser import GAN_EXAMPLE
+from keras_dde.cli.parser import PROG
+from keras_dde.cli.runs import GAN_FILES
+from keras_dde.cli.runs import train_and_draw
+from keras_dde.cli.runs import train_gan_and_draw
+from keras_dde.datasets import toy2d
+from keras_dde.recipes import recipe_defaults
+
+
+def train_command(args):
+    """`keras-dde train`: returns the exit status."""
+    data, out = _prepare_run(args)
+    paths = train_and_draw(
+        data,
+        out,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        frames=args.frames,
+        progress=not args.quiet,
+        title=os.path.basename(args.data),
+        model_samples=args.model_samples,
+        sigma=args.sigma,
+        learning_rate=args.learning_rate,
+        width=args.width,
+        depth=args.depth,
+        seed=args.seed,
+    )
+    return print_paths(paths)
+
+
+def gan_command(args):
+    """`keras-dde gan`: returns the exit status."""
+    data, out = _prepare_run(args)
+    paths = train_gan_and_draw(
+        data,
+        out,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        frames=args.frames,
+        progress=not args.quiet,
+        title=os.path.basename(args.data),
+        sigma=args.sigma,
+        latent_dim=args.latent_dim,
+        dde_steps=args.dde_steps,
+        generator_learning_rate=args.generator_learning_rate,
+        dde_learning_rate=args.dde_learning_rate,
+        seed=args.seed,
+    )
+    return print_paths(paths)
+
+
+def examples_command(args):
+    """`keras-dde examples`: the README's images; returns the exit status."""
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    progress = not args.quiet
+    dde_names = {
+        "gif": "training_2spirals.gif",
+        "density": "density_2spirals.png",
+        "field": "vectorfield_2spirals.png",
+        "samples": "samples_2spirals.png",
+        "model": None,
+    }
+    _run_example(train_and_draw, dict(EXAMPLE, epochs=args.epochs), out,
+                 dde_names, frames=50, progress=progress)
+    # Only the GIFs of the EnergyGAN, as the seed README showed them; 40
+    # frames at 160 px keep each well under 1 MB.
+    gan_names = {key: name for key, name in GAN_FILES.items()
+                 if key.endswith("_gif")}
+    return _run_example(train_gan_and_draw,
+                        dict(GAN_EXAMPLE, epochs=args.gan_epochs), out,
+                        gan_names, frames=40, progress=progress)
+
+
+def _run_example(train_and_draw_function, spec, out, names, frames, progress):
+    """Trains on the toy `spec["name"]` with the other `spec` settings.
+
+    The model settings are the recipe's defaults; the data is drawn with
+    the recipe's default seed, as `train`/`gan` draw it with `--seed`.
+    """
+    data = toy2d(spec["name"], spec["n"], seed=recipe_defaults("dde")["seed"])
+    settings = {key: value for key, value in spec.items()
+                if key not in ("name", "n")}
+    paths = train_and_draw_function(
+        data, out, frames=frames, progress=progress, names=names,
+        title=spec["name"], gif_resolution=160, **settings,
+    )
+    return print_paths(paths)
+
+
+def _prepare_run(args):
+    """The data and the (checked) run folder of `train` and `gan`."""
+    # The data first: a bad name must not leave an empty run folder behind.
+    data = load_data(args.data, args.n_samples, args.seed)
+    return data, prepare_out(args.out, args.overwrite)
+
+
+def print_paths(paths):
+    """Prints the paths written; returns 3 after a divergence, else 0."""
+    for path in paths.values():
+        print(path)
+    message = getattr(paths, "diverged", None)
+    if message:
+        print(f"{PROG}: error: {one_line(message)} The files above hold the "
+              "last finite model.", file=sys.stderr)
+        return 3
+    return 0

@@ -1,0 +1,101 @@
+"""Data and run folders for the command line: a toy name or a file, checked."""
+
+import os
+
+import numpy as np
+
+from keras_dde.cli.parser import UsageError
+from keras_dde.datasets import toy2d
+from keras_dde.datasets import toy2d_names
+from keras_dde.plotting.files import check_output_path
+from keras_dde.utils.validation import check_data
+
+
+def one_line(error):
+    """The message of `error` on one line (its type's name if empty)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def load_data(spec, n_samples, seed):
+    """A named toy or a .npy/.csv file, as float32 `(n, d)`; UsageError if bad."""
+    lower = spec.lower()
+    if not lower.endswith((".npy", ".csv")):
+        if spec not in toy2d_names():
+            raise UsageError(
+                f"unknown data set {spec!r}: give a .npy or .csv file or one of "
+                f"{', '.join(toy2d_names())}"
+            )
+        return toy2d(spec, n_samples, seed=seed)
+    if not os.path.isfile(spec):
+        raise UsageError(f"data file not found: {spec!r}")
+    try:
+        if lower.endswith(".npy"):
+            array = np.load(spec, allow_pickle=False)
+        else:
+            array = _load_csv(spec)
+    except (OSError, ValueError) as error:
+        if lower.endswith(".npy"):
+            # numpy's own message talks about pickles, which misleads here.
+            raise UsageError(
+                f"cannot read {spec!r}: it is not a .npy file of numbers; write "
+                "one with numpy.save(path, array)"
+            ) from error
+        raise UsageError(f"cannot read {spec!r}: {one_line(error)}") from error
+    if getattr(array, "ndim", 0) < 2:
+        # As `DDEModel.fit` and `DDEDensity.fit`: 1-D data is refused, not
+        # guessed to be one feature (the pictures need two anyway).
+        raise UsageError(
+            f"{spec!r} has shape {getattr(array, 'shape', ())}; the data must "
+            "have shape (n_samples, n_features) with at least 2 features"
+        )
+    if array.ndim > 2:
+        array = array.reshape(len(array), -1)
+    try:
+        array = check_data(array, spec)
+    except (TypeError, ValueError) as error:
+        raise UsageError(one_line(error)) from error
+    if array.shape[1] < 2:
+        raise UsageError(
+            f"{spec!r} has {array.shape[1]} feature; the command line draws "
+            "2-D pictures and needs data with at least 2 features"
+        )
+    return array
+
+
+def _load_csv(path):
+    with open(path) as handle:
+        first = handle.readline()
+    try:
+        [float(v) for v in first.strip().split(",") if v.strip()]
+        skip = 0
+    except ValueError:
+        skip = 1  # a header line
+    return np.loadtxt(path, delimiter=",", skiprows=skip, dtype="float64", ndmin=2)
+
+
+def prepare_out(out, overwrite):
+    """Creates the run folder; refuses a non-empty one unless `overwrite`."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out!r} exists and is not a folder")
+    if os.path.isdir(out) and os.listdir(out) and not overwrite:
+        raise UsageError(
+            f"--out {out!r} exists and is not empty; pass --overwrite to write "
+            "into it"
+        )
+    try:
+        check_output_path(os.path.join(out, "model.keras"), "--out")
+    except ValueError as error:
+        raise UsageError(one_line(error)) from error
+    return os.path.abspath(out)
+
+
+def picture_plane(data):
+    """None for 2-D data; else the top two principal components through the mean."""
+    if data.shape[1] == 2:
+        return None, None
+    mean = data.mean(axis=0)
+    _, _, vt = np.linalg.svd(data - mean, full_matrices=False)
+    basis = vt[:2]
+    if len(basis) < 2:
+        raise UsageError("the data needs at least 2 features to be drawn")
+    return basis, mean

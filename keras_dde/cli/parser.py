@@ -1,0 +1,204 @@
+"""The `keras-dde` argument parser: commands, arguments and their defaults.
+
+The model settings' defaults are the recipes' (`keras_dde.recipes`); the run
+settings' defaults (epochs, batch size, points, frames) are `RUN_DEFAULTS`.
+"""
+
+import argparse
+import math
+
+from keras_dde.recipes import recipe_defaults
+
+PROG = "keras-dde"
+# Run settings of each command; the model settings are the recipes' defaults.
+# The EnergyGAN's are those of benchmarks/energy_gan.py, measured to cover all
+# 8 modes of 8gaussians with ~96% of the samples within 3 std of a mode.
+RUN_DEFAULTS = {
+    "train": dict(epochs=300, batch_size=512, n_samples=20000, frames=60),
+    "gan": dict(epochs=200, batch_size=512, n_samples=8192, frames=40),
+}
+# What `keras-dde examples` trains: a toy, its size and the run settings.
+EXAMPLE = dict(
+    name="2spirals", n=RUN_DEFAULTS["train"]["n_samples"],
+    epochs=RUN_DEFAULTS["train"]["epochs"],
+    batch_size=RUN_DEFAULTS["train"]["batch_size"],
+)
+GAN_EXAMPLE = dict(
+    name="8gaussians", n=RUN_DEFAULTS["gan"]["n_samples"],
+    epochs=RUN_DEFAULTS["gan"]["epochs"],
+    batch_size=RUN_DEFAULTS["gan"]["batch_size"],
+)
+
+
+class UsageError(Exception):
+    """A bad argument: one line on stderr, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose errors are `UsageError`s (one line, status 2)."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def positive(kind, name):
+    """An argparse type: a positive, finite `kind` (int or float)."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a positive {kind.__name__}; received {text!r}"
+            )
+        return value
+
+    parse.__name__ = name
+    return parse
+
+
+def non_negative_int(text):
+    """The argparse type of --model-samples."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"--model-samples must be an int >= 0; received {text!r}"
+        )
+    return value
+
+
+def seed(text):
+    """The argparse type of --seed: an int >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"--seed must be an int >= 0; received {text!r}"
+        )
+    return value
+
+
+def add_run_arguments(parser, command):
+    """The arguments `train` and `gan` share: data, run folder, schedule, output."""
+    run = RUN_DEFAULTS[command]
+    model = recipe_defaults("dde" if command == "train" else "gan")
+    parser.add_argument(
+        "data", metavar="NAME_OR_FILE",
+        help="a toy data set name (e.g. 2spirals, 8gaussians, checkerboard, "
+        "rings) or a .npy / .csv file of shape (n_samples, n_features)",
+    )
+    parser.add_argument("--out", required=True, help="the run folder to write")
+    parser.add_argument("--epochs", type=positive(int, "--epochs"),
+                        default=run["epochs"],
+                        help=f"training epochs (default {run['epochs']})")
+    parser.add_argument("--sigma", type=positive(float, "--sigma"),
+                        default=model["sigma"],
+                        help=f"noise level = KDE bandwidth (default "
+                        f"{model['sigma']:g})")
+    parser.add_argument("--seed", type=seed, default=model["seed"])
+    parser.add_argument("--batch-size", type=positive(int, "--batch-size"),
+                        default=run["batch_size"])
+    parser.add_argument("--n-samples", type=positive(int, "--n-samples"),
+                        default=run["n_samples"],
+                        help="samples drawn from a named toy (default "
+                        f"{run['n_samples']})")
+    parser.add_argument("--frames", type=positive(int, "--frames"),
+                        default=run["frames"],
+                        help="frames of each GIF (log-spaced; default "
+                        f"{run['frames']})")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into a non-empty --out folder")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_train_arguments(train):
+    model = recipe_defaults("dde")
+    train.add_argument("--width", type=positive(int, "--width"),
+                       default=model["width"])
+    train.add_argument("--depth", type=positive(int, "--depth"),
+                       default=model["depth"])
+    train.add_argument("--learning-rate", type=positive(float, "--learning-rate"),
+                       default=model["learning_rate"],
+                       help="Adam's learning rate (default "
+                       f"{model['learning_rate']:g})")
+    train.add_argument("--model-samples", type=non_negative_int, default=2000,
+                       help="samples drawn from the trained DDE for samples.png "
+                       "(when it has a sampler; 0: data only)")
+
+
+def _add_gan_arguments(gan):
+    model = recipe_defaults("gan")
+    gan.add_argument("--latent-dim", type=positive(int, "--latent-dim"),
+                     default=model["latent_dim"],
+                     help="size of the generator's latent noise (default "
+                     f"{model['latent_dim']})")
+    gan.add_argument("--dde-steps", type=positive(int, "--dde-steps"),
+                     default=model["dde_steps"],
+                     help="fake-DDE updates per generator update (default "
+                     f"{model['dde_steps']})")
+    gan.add_argument("--generator-learning-rate",
+                     type=positive(float, "--generator-learning-rate"),
+                     default=model["generator_learning_rate"],
+                     help="the generator's Adam learning rate (beta_1 0.5; "
+                     f"default {model['generator_learning_rate']:g})")
+    gan.add_argument("--dde-learning-rate",
+                     type=positive(float, "--dde-learning-rate"),
+                     default=model["dde_learning_rate"],
+                     help="the DDEs' Adam learning rate (default "
+                     f"{model['dde_learning_rate']:g})")
+
+
+def build_parser():
+    """The `keras-dde` parser with its `train`, `gan` and `examples` commands."""
+    parser = Parser(
+        prog=PROG,
+        description="Train denoising density estimators (DDEs) and draw them.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    train = commands.add_parser(
+        "train",
+        help="train a DDE on a named 2-D toy or a .npy/.csv file",
+        description="Train a DDE and write model.keras, density.png, "
+        "vectorfield.png, samples.png and training.gif into --out.",
+    )
+    add_run_arguments(train, "train")
+    _add_train_arguments(train)
+
+    gan = commands.add_parser(
+        "gan",
+        help="train an EnergyGAN (a generator against two DDEs) on a named "
+        "toy or a .npy/.csv file",
+        description="Train an EnergyGAN and write model.keras, den_real.png, "
+        "den_fake.png, samples.png and the GIFs den_real.gif, den_fake.gif "
+        "(real and generated densities during training) and samples.gif "
+        "(real against generated samples) into --out.",
+    )
+    add_run_arguments(gan, "gan")
+    _add_gan_arguments(gan)
+
+    examples = commands.add_parser(
+        "examples",
+        help="regenerate the example images",
+        description="Train a DDE on 2spirals and write samples_2spirals.png, "
+        "training_2spirals.gif, density_2spirals.png and "
+        "vectorfield_2spirals.png; then an EnergyGAN on 8gaussians and write "
+        "den_real.gif, den_fake.gif and samples.gif.",
+    )
+    examples.add_argument("--out", default="example_images")
+    examples.add_argument("--epochs", type=positive(int, "--epochs"),
+                          default=EXAMPLE["epochs"],
+                          help="epochs of the DDE example")
+    examples.add_argument("--gan-epochs", type=positive(int, "--gan-epochs"),
+                          default=GAN_EXAMPLE["epochs"],
+                          help="epochs of the EnergyGAN example")
+    examples.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser

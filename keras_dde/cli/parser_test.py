@@ -1,0 +1,74 @@
+"""The `keras-dde` arguments: bad ones give one line and status 2; defaults are the recipes'."""
+
+import re
+
+import pytest
+
+from keras_dde.cli.commands_test import run
+from keras_dde.cli.parser import RUN_DEFAULTS
+from keras_dde.cli.parser import build_parser
+from keras_dde.recipes import recipe_defaults
+
+
+def test_defaults_are_the_recipes():
+    parser = build_parser()
+    train = parser.parse_args(["train", "2spirals", "--out", "o"])
+    dde = recipe_defaults("dde")
+    for name in ("sigma", "width", "depth", "learning_rate", "seed"):
+        assert getattr(train, name) == dde[name], name
+    assert train.learning_rate == 1e-3 and train.sigma == 0.1
+    gan = parser.parse_args(["gan", "8gaussians", "--out", "o"])
+    defaults = recipe_defaults("gan")
+    for name in ("sigma", "latent_dim", "dde_steps", "generator_learning_rate",
+                 "dde_learning_rate", "seed"):
+        assert getattr(gan, name) == defaults[name], name
+    for args, command in ((train, "train"), (gan, "gan")):
+        for name, value in RUN_DEFAULTS[command].items():
+            assert getattr(args, name) == value, (command, name)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "nope", "--out", "X"], "unknown data set 'nope'.*2spirals"),
+        (["train", "2spirals", "--out", "X", "--epochs", "0"], "--epochs"),
+        (["train", "2spirals", "--out", "X", "--sigma", "-0.1"], "--sigma"),
+        (["train", "2spirals", "--out", "X", "--sigma", "nan"], "--sigma"),
+        (["train", "missing.npy", "--out", "X"], "not found"),
+        (["train", "2spirals"], "--out"),
+        (
+            ["train", "2spirals", "--out", "X", "--model-samples", "-1"],
+            "--model-samples",
+        ),
+        (["gan", "nope", "--out", "X"], "unknown data set 'nope'.*8gaussians"),
+        (["gan", "8gaussians"], "--out"),
+        (["gan", "8gaussians", "--out", "X", "--epochs", "-3"], "--epochs"),
+        (["gan", "8gaussians", "--out", "X", "--sigma", "0"], "--sigma"),
+        (["gan", "8gaussians", "--out", "X", "--dde-steps", "0"], "--dde-steps"),
+        (["gan", "8gaussians", "--out", "X", "--latent-dim", "two"],
+         "--latent-dim must be a positive int; received 'two'"),
+        (["gan", "8gaussians", "--out", "X", "--generator-learning-rate", "0"],
+         "--generator-learning-rate"),
+        (["gan", "8gaussians", "--out", "X", "--dde-learning-rate", "inf"],
+         "--dde-learning-rate"),
+        (["gan", "8gaussians", "--out", "X", "--width", "8"],
+         "unrecognized arguments: --width"),
+        (["gan", "missing.csv", "--out", "X"], "not found"),
+        (["fly"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_status_2(tmp_path, capsys, argv, message):
+    argv = [str(tmp_path / "out") if a == "X" else a for a in argv]
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("keras-dde")
+    assert re.search(message, err), err
+    assert not (tmp_path / "out").exists()
+
+
+
+
+def test_negative_seed_is_a_usage_error(tmp_path, capsys):
+    code, _, err = run(capsys, "train", "2spirals", "--out", str(tmp_path / "o"),
+                       "--seed", "-1")
+    assert code == 2 and "--seed must be an int >= 0" in err

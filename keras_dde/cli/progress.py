@@ -1,0 +1,37 @@
+"""One progress bar over all epochs, for the command line."""
+
+import keras
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """One progress bar over all epochs (not one per epoch), with the losses.
+
+    The bar is made at the first epoch's end, when the logged names (one
+    loss for a DDE, three for an EnergyGAN) are known: they are epoch means
+    already, so the bar shows them as they are (stateful) rather than
+    averaging them again over epochs.
+    """
+
+    def on_train_begin(self, logs=None):
+        self._bar = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = [
+            (name, float(value)) for name, value in (logs or {}).items()
+            if _is_number(value)
+        ]
+        if self._bar is None:
+            self._bar = keras.utils.Progbar(
+                self.params.get("epochs"),
+                stateful_metrics=[name for name, _ in values],
+                unit_name="epoch",
+            )
+        self._bar.update(epoch + 1, values=values)
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,158 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_dde import recipes
+from keras_dde.models.dde_model import DDEModel
+from keras_dde.models.energy_gan import EnergyGAN
+
+
+def _hidden_units(network):
+    return [layer.units for layer in network.layers
+            if isinstance(layer, keras.layers.Dense)]
+
+
+def _learning_rate(optimizer):
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+def test_build_dde_uses_the_settings():
+    dde = recipes.build_dde(3, sigma=0.25, width=16, depth=2,
+                            learning_rate=5e-3, seed=7)
+    assert isinstance(dde, DDEModel)
+    assert dde.compiled
+    assert dde.sigma == 0.25
+    assert dde.seed == 7
+    assert _hidden_units(dde.energy_network) == [16, 16]
+    assert dde.energy_network.input_shape == (None, 3)
+    assert isinstance(dde.optimizer, keras.optimizers.Adam)
+    assert _learning_rate(dde.optimizer) == pytest.approx(5e-3)
+
+
+def test_build_dde_defaults_are_the_signatures():
+    defaults = recipes.recipe_defaults("dde")
+    assert defaults["sigma"] == 0.1
+    assert defaults["learning_rate"] == 1e-3
+    dde = recipes.build_dde((2,))
+    assert dde.sigma == defaults["sigma"]
+    assert _hidden_units(dde.energy_network) == [defaults["width"]] * defaults["depth"]
+    assert _learning_rate(dde.optimizer) == pytest.approx(defaults["learning_rate"])
+
+
+def test_build_dde_is_reproducible_and_depends_on_the_seed():
+    x = np.linspace(-1, 1, 10, dtype="float32").reshape(5, 2)
+    first = np.asarray(recipes.build_dde(2, seed=3).energy(x))
+    again = np.asarray(recipes.build_dde(2, seed=3).energy(x))
+    other = np.asarray(recipes.build_dde(2, seed=4).energy(x))
+    np.testing.assert_array_equal(first, again)
+    assert np.max(np.abs(first - other)) > 1e-3
+
+
+def test_build_dde_trains():
+    x = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")
+    dde = recipes.build_dde(2, sigma=0.5, width=16, depth=2)
+    history = dde.fit(x, epochs=2, batch_size=64, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+
+
+def test_build_energy_gan_uses_the_settings_and_distinct_seeds():
+    gan = recipes.build_energy_gan(
+        2, sigma=0.2, latent_dim=4, width=16, depth=2, generator_width=24,
+        generator_depth=1, dde_steps=3, generator_learning_rate=3e-4,
+        dde_learning_rate=6e-4, seed=10,
+    )
+    assert isinstance(gan, EnergyGAN)
+    assert gan.dde_steps == 3
+    assert gan.latent_dim == 4
+    assert gan.real_dde.sigma == gan.fake_dde.sigma == 0.2
+    assert (gan.real_dde.seed, gan.fake_dde.seed, gan.seed) == (10, 11, 12)
+    assert _hidden_units(gan.real_dde.energy_network) == [16, 16]
+    assert _hidden_units(gan.fake_dde.energy_network) == [16, 16]
+    assert _hidden_units(gan.generator)[:-1] == [24]
+    assert gan.generator.output_shape == (None, 2)
+    samples = np.asarray(gan.generate(5, seed=0))
+    assert samples.shape == (5, 2)
+
+
+def test_the_two_ddes_of_a_gan_draw_different_noise():
+    gan = recipes.build_energy_gan(2, width=8, depth=1, seed=0)
+    zeros = np.zeros((64, 2), "float32")
+    _, real_eps = gan.real_dde.noise(zeros)
+    _, fake_eps = gan.fake_dde.noise(zeros)
+    real_eps = keras.ops.convert_to_numpy(real_eps)
+    fake_eps = keras.ops.convert_to_numpy(fake_eps)
+    # Independent standard normals: far apart, not equal.
+    assert np.mean((real_eps - fake_eps) ** 2) > 0.5
+
+
+def test_build_energy_gan_defaults_are_the_cli_settings():
+    defaults = recipes.recipe_defaults("gan")
+    assert defaults == {
+        "sigma": 0.3, "latent_dim": 8, "width": 64, "depth": 3,
+        "generator_width": 128, "generator_depth": 3, "dde_steps": 2,
+        "generator_learning_rate": 1e-3, "dde_learning_rate": 2e-3, "seed": 0,
+        "steps_per_execution": None, "energy_network": None,
+    }
+    gan = recipes.build_model("gan", 2, width=8, depth=1)
+    optimizers = gan.optimizer.optimizers
+    assert _learning_rate(optimizers["generator"]) == pytest.approx(1e-3)
+    assert float(keras.ops.convert_to_numpy(optimizers["generator"].beta_1)) == 0.5
+    assert _learning_rate(optimizers["dde"]) == pytest.approx(2e-3)
+
+
+def test_energy_network_factory_is_used():
+    calls = []
+
+    def factory(input_dim, width, depth):
+        calls.append((input_dim, width, depth))
+        return keras_energy(input_dim)
+
+    def keras_energy(input_dim):
+        from keras_dde.models.energy_mlp import energy_mlp
+        return energy_mlp(input_dim, width=4, depth=1, activation="tanh")
+
+    recipes.build_dde(2, width=32, depth=2, energy_network=factory)
+    recipes.build_energy_gan(2, width=32, depth=2, energy_network=factory)
+    assert calls == [(2, 32, 2)] * 3
+
+
+def test_build_model_dispatches():
+    assert isinstance(recipes.build_model("dde", 2, width=8, depth=1), DDEModel)
+    assert isinstance(recipes.build_model("gan", 2, width=8, depth=1), EnergyGAN)
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: recipes.build_model("vae", 2), ValueError, "`kind`"),
+        (lambda: recipes.build_model("dde", 2, latent_dim=4), TypeError, "latent_dim"),
+        (lambda: recipes.build_dde((28, 28)), ValueError, "`feature_shape`"),
+        (lambda: recipes.build_dde(0), ValueError, "`feature_shape`"),
+        (lambda: recipes.build_dde(2, sigma=-1.0), ValueError, "`sigma`"),
+        (lambda: recipes.build_dde(2, learning_rate=0.0), ValueError, "`learning_rate`"),
+        (lambda: recipes.build_dde(2, seed=-1), ValueError, "`seed`"),
+        (lambda: recipes.build_dde(2, energy_network="mlp"), TypeError, "`energy_network`"),
+        (lambda: recipes.build_energy_gan(2, dde_steps=0), ValueError, "`dde_steps`"),
+        (lambda: recipes.build_energy_gan(2, dde_learning_rate="fast"), TypeError,
+         "`dde_learning_rate`"),
+    ],
+)
+def test_bad_settings_name_the_argument(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_recipes_import_only_the_core():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(recipes))
+    modules = [node.module for node in ast.walk(tree)
+               if isinstance(node, ast.ImportFrom)]
+    modules += [alias.name for node in ast.walk(tree)
+                if isinstance(node, ast.Import) for alias in node.names]
+    for module in modules:
+        assert not module.startswith(
+            ("keras_dde.callbacks", "keras_dde.plotting", "keras_dde.widgets",
+             "keras_dde.cli", "matplotlib", "ipywidgets")
+        ), module
