@@ -7,7 +7,7 @@ import numpy as np
 from keras_dde.cli.parser import UsageError
 from keras_dde.datasets import toy2d
 from keras_dde.datasets import toy2d_names
-from keras_dde.plotting.files import check_output_path
+from keras_dde.utils.files import check_output_path
 from keras_dde.utils.validation import check_data
 
 

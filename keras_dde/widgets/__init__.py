@@ -1,5 +1,8 @@
 """ipywidgets control panels for notebooks: train a DDE live and watch it.
 
+`TrainingPanel` is the widget view; `PanelState` is what it does (model,
+training thread, frames, messages), usable and testable without widgets.
+
 Needs the optional `tutorials` extra: `pip install "keras-dde[tutorials]"`.
 """
 
@@ -12,6 +15,8 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     ) from error
 
 from keras_dde.widgets.panel_callback import PanelCallback
+from keras_dde.widgets.panel_state import PanelListener
+from keras_dde.widgets.panel_state import PanelState
 from keras_dde.widgets.training_panel import TrainingPanel
 
-__all__ = ["PanelCallback", "TrainingPanel"]
+__all__ = ["PanelCallback", "PanelListener", "PanelState", "TrainingPanel"]

@@ -1,4 +1,3 @@
-import math
 import threading
 
 import keras
@@ -18,8 +17,9 @@ class PanelCallback(keras.callbacks.Callback):
 
     Stopping sets `model.stop_training`, which Keras checks after every
     train call (every `steps_per_execution` steps), so a stop takes effect
-    within one call. A loss that becomes NaN or infinite also stops
-    training, and is recorded on `.diverged`.
+    within one call. A loss that becomes NaN or infinite is not its
+    business: the `StopOnDivergence` guard that the models' `fit` adds (or
+    one passed in `callbacks`) stops training and says why.
 
     Args:
         frame_callback: a `keras_dde.callbacks.FrameCallback` placed before
@@ -30,10 +30,6 @@ class PanelCallback(keras.callbacks.Callback):
         on_epoch: None or `on_epoch(epoch, logs)`, called at each epoch's end
             with the 1-based epoch and the logs as python floats.
         stop_event: a `threading.Event`; setting it stops training.
-
-    Attributes:
-        diverged: None, or `(epoch, name, value)` of the first non-finite
-            loss (epoch 1-based).
 
     Example:
     ```python
@@ -58,25 +54,17 @@ class PanelCallback(keras.callbacks.Callback):
         self.on_frames = on_frames
         self.on_epoch = on_epoch
         self.stop_event = stop_event if stop_event is not None else threading.Event()
-        self.diverged = None
         self._reported = 0
-        self._epoch = 0
 
     def on_train_begin(self, logs=None):
         self._reported = 0
-        self.diverged = None
         self._report_frames()
         self._check_stop()
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
     def on_train_batch_end(self, batch, logs=None):
-        self._check_losses(logs)
         self._check_stop()
 
     def on_epoch_end(self, epoch, logs=None):
-        self._check_losses(logs)
         if self.on_epoch is not None:
             self.on_epoch(epoch + 1, _floats(logs))
         self._report_frames()
@@ -89,17 +77,8 @@ class PanelCallback(keras.callbacks.Callback):
     def _check_stop(self):
         # Keras resets `stop_training` when `fit` starts, so a request made
         # before (e.g. while the model compiles) is re-applied here.
-        if self.stop_event.is_set() or self.diverged is not None:
+        if self.stop_event.is_set():
             self.model.stop_training = True
-
-    def _check_losses(self, logs):
-        if self.diverged is not None:
-            return
-        for name, value in _floats(logs).items():
-            if name.endswith("loss") and not math.isfinite(value):
-                self.diverged = (self._epoch + 1, name, value)
-                self.model.stop_training = True
-                return
 
     def _report_frames(self):
         frame_callback = self.frame_callback

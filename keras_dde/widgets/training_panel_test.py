@@ -69,7 +69,7 @@ def test_train_draws_frames_scrubs_and_exports_a_gif(tmp_path):
     panel.train()
     assert panel.wait(timeout=120)
     assert panel.epochs_done == 4 and len(panel.frames) == 5
-    assert panel.frames[0].shape == (256, 256, 3)
+    assert panel.frames[0].shape == (320, 320, 3)  # Drawn at the size shown.
     panel.reset_button.click()
     assert panel.model is None and panel.frames == [] and panel.epochs_done == 0
     assert panel.frame_label.value == "no frames yet"
