@@ -46,7 +46,7 @@ def test_learns_the_smoothed_gaussian_precision():
     dde = DDEModel(IsotropicQuadratic(), sigma=sigma, seed=0)
     dde.compile(optimizer=keras.optimizers.Adam(0.05))
     dde.fit(x, batch_size=1024, epochs=40, verbose=0)
-    precision = float(ops.convert_to_numpy(dde.energy_network.precision))
+    precision = float(ops.convert_to_numpy(dde.network.precision))
     assert precision == pytest.approx(1 / (v + sigma**2), rel=0.03)
 
 
@@ -62,7 +62,7 @@ def test_changing_sigma_between_fits_changes_what_is_learned():
     dde.sigma = 0.2
     assert dde.sigma == 0.2 and dde.get_config()["sigma"] == 0.2
     dde.fit(x, batch_size=1024, epochs=40, verbose=0)
-    precision = float(ops.convert_to_numpy(dde.energy_network.precision))
+    precision = float(ops.convert_to_numpy(dde.network.precision))
     assert precision == pytest.approx(1 / (v + 0.2**2), rel=0.03)
     with pytest.raises(ValueError, match="sigma"):
         dde.sigma = 0.0

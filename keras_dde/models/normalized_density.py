@@ -37,6 +37,10 @@ MAX_IS_DIM = 2
 DEFAULT_IS_SAMPLES = 200_000
 DEFAULT_AIS_CHAINS = 1024
 DEFAULT_AIS_STEPS = 500
+# Samples per network call of `log_partition` (IS) and `log_prob`.
+DEFAULT_BATCH_SIZE = 8192
+# MALA steps per chain of `sample`.
+DEFAULT_SAMPLE_STEPS = 200
 
 
 class NormalizedDensity:
@@ -145,7 +149,7 @@ class NormalizedDensity:
         n_steps=None,
         proposal=None,
         sample_weight=None,
-        batch_size=8192,
+        batch_size=DEFAULT_BATCH_SIZE,
         seed=None,
         verbose="auto",
         return_info=False,
@@ -241,7 +245,7 @@ class NormalizedDensity:
             return log_z, stderr, info
         return log_z, stderr
 
-    def log_prob(self, x, batch_size=8192):
+    def log_prob(self, x, batch_size=DEFAULT_BATCH_SIZE):
         """Normalised log-density `s(x) - log Z`, a float32 numpy array `(n,)`.
 
         Uses the `log Z` cached by the last `log_partition` call (estimating
@@ -266,7 +270,7 @@ class NormalizedDensity:
     def sample(
         self,
         n,
-        n_steps=200,
+        n_steps=DEFAULT_SAMPLE_STEPS,
         burn_in=None,
         step_size=None,
         init="sir",

@@ -5,6 +5,8 @@ from keras_dde.testing.gaussian_mixture_energy import random_covariance
 from keras_dde.testing.test_case import run_layer_test
 from keras_dde.testing.test_case import run_model_saving_test
 from keras_dde.testing.test_case import run_serialization_test
+from keras_dde.testing.test_case import run_symbolic_call_test
+from keras_dde.testing.test_case import run_training_step_test
 
 __all__ = [
     "GaussianMixtureEnergy",
@@ -12,4 +14,6 @@ __all__ = [
     "run_layer_test",
     "run_model_saving_test",
     "run_serialization_test",
+    "run_symbolic_call_test",
+    "run_training_step_test",
 ]
