@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 import keras_dde
+from keras_dde import recipes
 from keras_dde.testing.reference import exact_kde_log_density
 
 MIXTURES = {
@@ -118,9 +119,10 @@ def mode_statistics(samples, centers, std):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    recipe = recipes.recipe_defaults("gan")
     parser.add_argument("--dataset", default="8gaussians", choices=keras_dde.datasets.toy2d_names())
     parser.add_argument("--kde-bandwidth", type=float, default=0.1)
-    parser.add_argument("--sigma", type=float, default=0.3)
+    parser.add_argument("--sigma", type=float, default=recipe["sigma"])
     parser.add_argument(
         "--initial-sigma", type=float, default=None,
         help="anneal sigma geometrically from this value down to --sigma",
@@ -131,10 +133,11 @@ def main():
     )
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=512)
-    parser.add_argument("--dde-steps", type=int, default=2)
-    parser.add_argument("--generator-lr", type=float, default=1e-3)
-    parser.add_argument("--dde-lr", type=float, default=2e-3)
-    parser.add_argument("--latent-dim", type=int, default=8)
+    parser.add_argument("--dde-steps", type=int, default=recipe["dde_steps"])
+    parser.add_argument("--generator-lr", type=float,
+                        default=recipe["generator_learning_rate"])
+    parser.add_argument("--dde-lr", type=float, default=recipe["dde_learning_rate"])
+    parser.add_argument("--latent-dim", type=int, default=recipe["latent_dim"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--model", default="energy-gan", choices=["energy-gan", "wgan-gp"],
@@ -144,26 +147,20 @@ def main():
 
     keras.utils.set_random_seed(args.seed)
     x = keras_dde.datasets.toy2d(args.dataset, 8192, seed=args.seed)
-    generator = keras_dde.models.generator_mlp(args.latent_dim, 2, width=128)
     if args.model == "energy-gan":
         schedule = None
         if args.initial_sigma is not None:
             schedule = keras_dde.schedules.GeometricSigmaDecay(
                 args.initial_sigma, args.sigma, 0.5, args.halving_steps
             )
-        gan = keras_dde.EnergyGAN(
-            generator,
-            keras_dde.DDEModel(keras_dde.models.energy_mlp(2), sigma=args.sigma),
-            keras_dde.DDEModel(keras_dde.models.energy_mlp(2), sigma=args.sigma),
-            dde_steps=args.dde_steps,
-            sigma_schedule=schedule,
-            seed=args.seed,
-        )
-        gan.compile(
-            generator_optimizer=keras.optimizers.Adam(args.generator_lr, beta_1=0.5),
-            dde_optimizer=keras.optimizers.Adam(args.dde_lr),
+        # The recipe of `keras-dde gan` (keras_dde.recipes), with these settings.
+        gan = recipes.build_energy_gan(
+            2, sigma=args.sigma, latent_dim=args.latent_dim,
+            dde_steps=args.dde_steps, generator_learning_rate=args.generator_lr,
+            dde_learning_rate=args.dde_lr, seed=args.seed, sigma_schedule=schedule,
         )
     else:
+        generator = keras_dde.models.generator_mlp(args.latent_dim, 2, width=128)
         critic = keras.Sequential(
             [keras.Input((2,))]
             + [keras.layers.Dense(64, activation="swish") for _ in range(3)]

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 import keras_dde
+from keras_dde import recipes
 from energy_gan import MIXTURES  # The mode centers, beside this script.
 from keras_dde.testing.reference import exact_kde_log_density
 
@@ -40,10 +41,8 @@ def main():
     held_out = keras_dde.datasets.toy2d("25gaussians", 4000, seed=args.seed + 1)
     mode = np.linalg.norm(held_out[:, None] - CENTERS[None], axis=-1).argmin(axis=1)
     for sigma in (float(value) for value in args.sigmas.split(",")):
-        keras.utils.set_random_seed(args.seed)
         start = sigma if args.initial_sigma is None else args.initial_sigma
-        dde = keras_dde.DDEModel(keras_dde.models.energy_mlp(2), sigma=start, seed=args.seed)
-        dde.compile(keras.optimizers.Adam(1e-3))
+        dde = recipes.build_dde(2, sigma=start, learning_rate=1e-3, seed=args.seed)
         callbacks = []
         if args.initial_sigma is not None:
             halvings = max(1.0, math.log2(args.initial_sigma / sigma))

@@ -128,13 +128,11 @@ def main(argv=None):
     import keras
 
     import keras_dde
+    from keras_dde import recipes
 
-    keras.utils.set_random_seed(0)
     data = keras_dde.datasets.toy2d("8gaussians", 256, seed=0)
-    dde = keras_dde.DDEModel(
-        keras_dde.models.energy_mlp(2, width=16, depth=2), sigma=0.3, seed=0
-    )
-    dde.compile(optimizer=keras.optimizers.Adam(2e-3))
+    dde = recipes.build_dde(2, sigma=0.3, width=16, depth=2, learning_rate=2e-3,
+                            seed=0)
     rows = [snapshot("before training", 0)]
 
     class Probe(keras.callbacks.Callback):

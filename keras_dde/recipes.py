@@ -97,6 +97,7 @@ def build_energy_gan(
     generator_learning_rate=1e-3,
     dde_learning_rate=2e-3,
     seed=0,
+    sigma_schedule=None,
     steps_per_execution=None,
     energy_network=None,
 ):
@@ -119,6 +120,8 @@ def build_energy_gan(
         generator_learning_rate: float, the generator's Adam learning rate.
         dde_learning_rate: float, the DDEs' Adam learning rate.
         seed: int, the global seed (initial weights) and the base noise seed.
+        sigma_schedule: None or a noise-level schedule of the generator
+            step (see `EnergyGAN`), e.g. `keras_dde.schedules.GeometricSigmaDecay`.
         steps_per_execution: int or None (`EnergyGAN.compile`'s default).
         energy_network: None (`keras_dde.models.energy_mlp`) or a callable
             `energy_network(input_dim, width, depth)` for both DDEs.
@@ -150,6 +153,7 @@ def build_energy_gan(
         DDEModel(_energy(energy_network, features, width, depth),
                  sigma=sigma, seed=seed + 1),
         dde_steps=dde_steps,
+        sigma_schedule=sigma_schedule,
         seed=seed + 2,
     )
     gan.compile(

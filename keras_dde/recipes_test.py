@@ -91,7 +91,7 @@ def test_build_energy_gan_defaults_are_the_cli_settings():
         "sigma": 0.3, "latent_dim": 8, "width": 64, "depth": 3,
         "generator_width": 128, "generator_depth": 3, "dde_steps": 2,
         "generator_learning_rate": 1e-3, "dde_learning_rate": 2e-3, "seed": 0,
-        "steps_per_execution": None, "energy_network": None,
+        "sigma_schedule": None, "steps_per_execution": None, "energy_network": None,
     }
     gan = recipes.build_model("gan", 2, width=8, depth=1)
     optimizers = gan.optimizer.optimizers

@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 
 import keras_dde
+import keras_dde.recipes
 from keras_dde import cli
 from keras_dde.callbacks import DensityFrames
 from keras_dde.callbacks import StopOnDivergence
@@ -324,6 +325,16 @@ CASES = [
     Case("energy-mlp-input-dim", "models.energy_mlp", "`input_dim=2.5`",
          lambda tmp: keras_dde.models.energy_mlp(2.5),
          TypeError, r"`input_dim` must be a positive integer"),
+    # Recipes (the CLI's and the panel's models).
+    Case("recipe-kind", "recipes.build_model", "an unknown `kind`",
+         lambda tmp: keras_dde.recipes.build_model("vae", 2),
+         ValueError, r"`kind` must be one of 'dde', 'gan'; received 'vae'"),
+    Case("recipe-image-shape", "recipes.build_dde", "`feature_shape=(28, 28)`",
+         lambda tmp: keras_dde.recipes.build_dde((28, 28)),
+         ValueError, r"`feature_shape` must be the number of features.*Flatten"),
+    Case("recipe-unknown-setting", "recipes.build_model", "a GAN setting for a DDE",
+         lambda tmp: keras_dde.recipes.build_model("dde", 2, latent_dim=4),
+         TypeError, r"Unknown setting\(s\) latent_dim for kind 'dde'"),
     # Command line.
     Case("cli-unknown-name", "keras-dde train", "an unknown data set name",
          lambda tmp: train(tmp, "spiral"),

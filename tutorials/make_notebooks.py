@@ -144,10 +144,10 @@ every = max(1, epochs // n_frames)
 density_gif = os.path.join(output_dir, f"training_{dataset}.gif")
 field_gif = os.path.join(output_dir, f"vectorfield_{dataset}.gif")
 density_frames = keras_dde.callbacks.DensityFrames(
-    density_gif, every=every, data=x, max_overhead=None
+    density_gif, every=every, data=x, initial_frame=True
 )
 field_frames = keras_dde.callbacks.VectorFieldFrames(
-    field_gif, every=every, data=x, max_overhead=None
+    field_gif, every=every, data=x, initial_frame=True
 )
 history = dde.fit(
     x, batch_size=batch_size, epochs=epochs,
@@ -310,11 +310,11 @@ gifs = {
 }
 callbacks = [
     keras_dde.callbacks.DensityFrames(gifs["den_real"], dde="real", every=every,
-                                      data=x, max_overhead=None),
+                                      data=x, initial_frame=True),
     keras_dde.callbacks.DensityFrames(gifs["den_fake"], dde="fake", every=every,
-                                      data=x, max_overhead=None),
+                                      data=x, initial_frame=True),
     keras_dde.callbacks.SampleFrames(gifs["samples"], data=x, every=every,
-                                     labels=("data", "generated"), max_overhead=None),
+                                     labels=("data", "generated"), initial_frame=True),
 ]
 history = gan.fit(x, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
                   verbose=0)

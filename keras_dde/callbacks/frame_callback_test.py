@@ -233,3 +233,26 @@ def test_resolve_dde_names_the_sub_models():
     with pytest.raises(ValueError, match="no DDE named 'real'"):
         resolve_dde(real, "real", "X")
     assert resolve_dde(real, None, "X") is real
+
+
+def test_identical_frames_keep_their_time_in_the_gif(tmp_path):
+    # Pillow, imageio's GIF writer, merges pixel-identical consecutive frames
+    # into one and adds up their durations: `.frames` keeps all of them and
+    # the GIF shows them for as long as the frames would have been shown.
+    from PIL import Image
+
+    class Same(FrameCallback):
+        def render(self, model, label):
+            return np.full((4, 4, 3), 7, dtype=np.uint8)
+
+    path = tmp_path / "same.gif"
+    frames = Same(gif_path=path, every=1, fps=10)
+    small_dde().fit(DATA, batch_size=256, epochs=4, verbose=0, callbacks=[frames])
+    assert len(frames.frames) == 4
+    with Image.open(path) as gif:
+        durations = []
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            durations.append(gif.info["duration"])
+    # 4 frames of 100 ms, the last held 1 s longer (write_gif's hold_last).
+    assert sum(durations) == 4 * 100 + 1000

@@ -16,9 +16,9 @@ class SampleFrames(FrameCallback):
     else from the model's `generate(n, seed=...)` (an `EnergyGAN`'s
     generator) or `sample(n, seed=...)` (a DDE's Langevin sampler), called
     with the same `seed` at every frame (and `verbose=0` where accepted) so
-    that the animation is smooth. Langevin sampling is slow: the default
-    `max_overhead` then thins the frames; a `sampler` such as one-step
-    denoising is much cheaper.
+    that the animation is smooth. Langevin sampling is slow: pass
+    `max_overhead` (e.g. 0.1) to thin the frames to a time budget, or a
+    `sampler` such as one-step denoising, which is much cheaper.
     Frames are kept on `.frames`; the GIF is written atomically at the end
     of training (and on interruption, see `FrameCallback`).
 
