@@ -2,6 +2,7 @@
 
 import threading
 
+from keras_dde.callbacks.thinning import thin_frames
 from keras_dde.widgets.images import png_bytes
 
 # Frames kept per view; beyond it every second frame is dropped.
@@ -46,11 +47,9 @@ class FrameStore:
             self._labels[view].extend(labels)
             self._pngs[view].extend(pngs)
             if len(self._frames[view]) > self.max_frames:
-                for store in (self._frames, self._labels, self._pngs):
-                    # TODO(merge): the one thinning rule, shared with
-                    # `FrameCallback(max_frames=)`; call the callbacks
-                    # package's public helper here once it exists.
-                    store[view] = _every_second_keeping_last(store[view])
+                # The thinning rule of `FrameCallback(max_frames=)`.
+                self._frames[view], self._labels[view], self._pngs[view] = thin_frames(
+                    self._frames[view], self._labels[view], self._pngs[view])
 
     def frames(self, view):
         """A copy of the RGB frames of `view`."""
@@ -75,9 +74,3 @@ class FrameStore:
             index = min(max(int(index), 0), len(pngs) - 1)
             return pngs[index], self._labels[view][index], index, len(pngs)
 
-
-def _every_second_keeping_last(items):
-    kept = items[::2]
-    if len(items) % 2 == 0:
-        kept.append(items[-1])  # Keep the newest.
-    return kept

@@ -10,7 +10,7 @@ from keras_dde.plotting import common as _common
 
 # Pixels (width, height) of the loss curve, and the dots per inch it is
 # drawn at: shown pixel for pixel, its 10-point labels are 13 pixels tall.
-LOSS_PIXELS = (320, 240)
+LOSS_PIXELS = (300, 225)
 LOSS_DPI = 96
 
 

@@ -250,20 +250,17 @@ class PanelState:
 
     def _build_model(self, settings):
         """One call into the recipes: the settings -> a compiled model."""
-        lr = settings["learning_rate"]
-        common = dict(sigma=settings["sigma"], width=settings["width"],
-                      depth=settings["depth"], seed=self.seed)
+        lr, width, depth = settings["learning_rate"], settings["width"], settings["depth"]
+        # Stop and the frames act between compiled calls: keep calls short.
+        common = dict(sigma=settings["sigma"], width=width, depth=depth, seed=self.seed,
+                      steps_per_execution=self.steps_per_execution,
+                      energy_network=self.energy_network)
         if settings["mode"] == "dde":
             common.update(learning_rate=lr)
-        else:  # The panel's width is the generator's too; the DDEs learn 2x faster.
-            common.update(generator_width=settings["width"],
+        else:  # The panel's network is the generator's too; the DDEs learn 2x faster.
+            common.update(generator_width=width, generator_depth=depth,
                           generator_learning_rate=lr, dde_learning_rate=2 * lr)
-        if self.energy_network is not None:
-            common.update(energy_network=self.energy_network)
-        model = recipes.build_model(settings["mode"], (2,), **common)
-        # Stop and the frames act between compiled calls: keep calls short.
-        model.steps_per_execution = self.steps_per_execution
-        return model
+        return recipes.build_model(settings["mode"], (2,), **common)
 
     def _fit(self, settings):
         data = self.dataset(settings["dataset"])

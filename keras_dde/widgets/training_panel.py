@@ -11,10 +11,11 @@ from keras_dde.widgets.panel_frames import FRAME_PIXELS
 from keras_dde.widgets.panel_state import PanelListener
 from keras_dde.widgets.panel_state import PanelState
 
-# Widths that fit JupyterLab's default notebook width (1400 px window, file
-# browser open): three columns of about 330 px, wrapping when narrower.
-DESCRIPTION = {"description_width": "100px"}
-CONTROL_WIDTH = "330px"
+# Widths that fit JupyterLab's default notebook width (a 1400 px window with
+# the file browser open leaves about 970 px): three columns, 310 + 320 +
+# 300 px, that wrap under each other when narrower.
+DESCRIPTION = {"description_width": "90px"}
+CONTROL_WIDTH = "310px"
 COLORS = {"info": "#333", "success": "#1b7f3b", "warning": "#9a6700", "error": "#b3261e"}
 
 
@@ -127,8 +128,7 @@ class TrainingPanel(PanelListener):
     is_training = property(lambda self: self.state.is_training,
                            doc="True while a training thread runs.")
     message = property(lambda self: self.state.message, doc="The status text.")
-    message_level = property(lambda self: self.state.message_level,
-                             doc="info, success, warning or error.")
+    message_level = property(lambda self: self.state.message_level, doc="Its level.")
     last_error = property(lambda self: self.state.last_error)
     last_export_path = property(lambda self: self.state.last_export_path)
 
@@ -156,7 +156,8 @@ class TrainingPanel(PanelListener):
             style=DESCRIPTION, layout=wide)
         self.mode_buttons = widgets.ToggleButtons(
             options=[("DDE", "dde"), ("EnergyGAN", "gan")], value=s["mode"],
-            description="model", style={**DESCRIPTION, "button_width": "108px"})
+            description="model", style={**DESCRIPTION, "button_width": "100px"},
+            layout=wide)
         self.sigma_slider = widgets.FloatLogSlider(
             value=s["sigma"], base=10, min=ps.SIGMA_EXPONENTS[0],
             max=ps.SIGMA_EXPONENTS[1], step=0.01, description="sigma",
@@ -165,7 +166,7 @@ class TrainingPanel(PanelListener):
         self.sigma_text = widgets.Text(
             value=ps.format_number(s["sigma"]), description="sigma =",
             placeholder="e.g. 0.1", continuous_update=False, style=DESCRIPTION,
-            layout=widgets.Layout(width="220px"))
+            layout=widgets.Layout(width="200px"))
         # The readout of a log slider cuts scientific notation ("2.0e"):
         # plain decimals (0.002, 1e-05 at most) fit.
         self.learning_rate_slider = widgets.FloatLogSlider(
@@ -187,13 +188,13 @@ class TrainingPanel(PanelListener):
         self.epochs_text = widgets.BoundedIntText(
             value=s["epochs"], min=ps.EPOCHS_RANGE[0], max=ps.EPOCHS_RANGE[1],
             description="epochs", style=DESCRIPTION,
-            layout=widgets.Layout(width="220px"))
+            layout=widgets.Layout(width="200px"))
         self.view_buttons = widgets.ToggleButtons(
             options=[("density", "density"), ("field", "vector field"),
                      ("samples", "samples")], value=s["view"], description="view",
             tooltips=["exp(s(x)) on a grid", "the score, grad s(x)",
                       "data against samples"],
-            style={**DESCRIPTION, "button_width": "70px"})
+            style={**DESCRIPTION, "button_width": "auto"}, layout=wide)
         self.train_button = widgets.Button(
             description="Train", button_style="success", icon="play",
             tooltip="Train (again: continue) for the epochs set above")
@@ -213,17 +214,17 @@ class TrainingPanel(PanelListener):
         self.image = widgets.Image(
             format="png", layout=widgets.Layout(width=pixels, height=pixels))
         self.frame_label = widgets.Label(value="no frames yet")
-        self.play = widgets.Play(value=0, min=0, max=0, interval=150,
-                                 description="play", show_repeat=False)
+        self.play = widgets.Play(value=0, min=0, max=0, interval=150, description="play",
+                                 show_repeat=False, layout=widgets.Layout(width="84px"))
         self.frame_slider = widgets.IntSlider(
             value=0, min=0, max=0, description="frame", readout=True,
-            style={"description_width": "45px"}, layout=widgets.Layout(width="230px"))
+            style={"description_width": "40px"}, layout=widgets.Layout(width="232px"))
         # Front-end link: the animation runs in the browser; each frame's
         # index still reaches the kernel through the slider's value.
         self._play_link = widgets.jslink((self.play, "value"), (self.frame_slider, "value"))
         self.progress = widgets.IntProgress(
             value=0, min=0, max=s["epochs"], description="epochs",
-            style={"description_width": "50px"}, layout=widgets.Layout(width="200px"))
+            style={"description_width": "50px"}, layout=widgets.Layout(width="150px"))
         self.progress_label = widgets.Label(value="")
         width, height = LOSS_PIXELS
         self.loss_image = widgets.Image(
@@ -232,12 +233,10 @@ class TrainingPanel(PanelListener):
 
         # CSS classes name the parts in the page (for styling and browser tests).
         for name in (
-            "dataset_dropdown", "mode_buttons", "sigma_slider", "sigma_text",
-            "learning_rate_slider", "view_buttons", "epochs_text", "train_button",
-            "stop_button", "reset_button", "export_path_text", "export_button",
-            "image", "frame_label", "play", "frame_slider", "progress", "loss_image",
-            "status",
-        ):
+                "dataset_dropdown", "mode_buttons", "sigma_slider", "sigma_text",
+                "learning_rate_slider", "view_buttons", "epochs_text", "train_button",
+                "stop_button", "reset_button", "export_path_text", "export_button", "image",
+                "frame_label", "play", "frame_slider", "progress", "loss_image", "status"):
             getattr(self, name).add_class("keras-dde-" + name.replace("_", "-"))
 
         self.sigma_slider.observe(self._on_sigma_slider, names="value")
@@ -256,13 +255,13 @@ class TrainingPanel(PanelListener):
             self.sigma_text, self.learning_rate_slider, self.batch_size_dropdown,
             self.width_slider, self.depth_slider, self.epochs_text, self.view_buttons,
         ]
-        column = widgets.Layout(margin="0 12px 8px 0")
-        controls = widgets.VBox(list(self._model_controls), layout=column)
+        controls = widgets.VBox(list(self._model_controls),
+                                layout=widgets.Layout(margin="0 8px 8px 0"))
         picture = widgets.VBox([
             self.image, self.frame_label,
             widgets.HBox([self.play, self.frame_slider]),
             widgets.HBox([self.progress, self.progress_label]),
-        ], layout=column)
+        ], layout=widgets.Layout(width=pixels, margin="0 8px 8px 0"))
         buttons = widgets.HBox(
             [self.train_button, self.stop_button, self.reset_button,
              self.export_path_text, self.export_button],
