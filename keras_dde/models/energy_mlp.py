@@ -10,6 +10,8 @@ def energy_mlp(
     depth=3,
     activation="swish",
     kernel_initializer="glorot_uniform",
+    seed=None,
+    dtype=None,
     name="energy_mlp",
 ):
     """A multilayer perceptron with one scalar energy output per sample.
@@ -25,6 +27,10 @@ def energy_mlp(
             accurate of softplus, tanh and swish in `benchmarks/fidelity.py`),
             "softplus", "tanh", "sin".
         kernel_initializer: initializer of all kernels.
+        seed: None or int; an int seeds the kernel initializer of each
+            layer (layer `i` with `seed + i`), so that the initial weights
+            are reproducible without touching Keras's global random state.
+        dtype: None or a dtype policy name for all layers, e.g. "float64".
         name: the model's name.
 
     Returns:
@@ -42,14 +48,33 @@ def energy_mlp(
     input_dim = check_positive_int(input_dim, "input_dim")
     width = check_positive_int(width, "width")
     depth = check_positive_int(depth, "depth")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"`seed` must be None or an int; received {seed!r}.")
     inputs = keras.Input((input_dim,), name="x")
     hidden = inputs
     for index in range(depth):
         hidden = keras.layers.Dense(
             width,
             activation=activation,
-            kernel_initializer=kernel_initializer,
+            kernel_initializer=_seeded(kernel_initializer, seed, index),
+            dtype=dtype,
             name=f"hidden_{index}",
         )(hidden)
-    energy = EnergyHead(kernel_initializer=kernel_initializer, name="energy")(hidden)
+    energy = EnergyHead(
+        kernel_initializer=_seeded(kernel_initializer, seed, depth),
+        dtype=dtype,
+        name="energy",
+    )(hidden)
     return keras.Model(inputs, energy, name=name)
+
+
+def _seeded(initializer, seed, index):
+    """A fresh copy of `initializer` seeded with `seed + index` (or as is)."""
+    if seed is None:
+        return initializer
+    initializer = keras.initializers.get(initializer)
+    config = initializer.get_config()
+    if "seed" not in config:  # Deterministic initializers, e.g. "zeros".
+        return initializer
+    config["seed"] = seed + index
+    return initializer.__class__.from_config(config)
