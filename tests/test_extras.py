@@ -1,7 +1,11 @@
 """Every extra in pyproject.toml installs from public PyPI."""
 
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 from packaging.requirements import Requirement
 

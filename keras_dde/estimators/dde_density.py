@@ -171,7 +171,11 @@ class DDEDensity(DensityMixin, BaseEstimator):
             self.learning_rate, batches.epochs * len(batches)
         )
         model.compile(optimizer=keras.optimizers.Adam(schedule))
-        model.fit(batches, epochs=batches.epochs, verbose=self.verbose)
+        # `shuffle=False`: the batches come in their own order; Keras would
+        # shuffle them with Python's global `random`.
+        model.fit(
+            batches, epochs=batches.epochs, shuffle=False, verbose=self.verbose
+        )
         log_z, stderr = model.log_partition(
             method=self.log_z_method,
             n_samples=self.log_z_samples,

@@ -69,12 +69,19 @@ def energy_mlp(
 
 
 def _seeded(initializer, seed, index):
-    """A fresh copy of `initializer` seeded with `seed + index` (or as is)."""
+    """`initializer` seeded with `seed + index`, or as is for `seed=None`.
+
+    Built from its name or config with the seed in place: constructing it
+    unseeded first would draw a default seed from Python's global `random`.
+    """
     if seed is None:
         return initializer
-    initializer = keras.initializers.get(initializer)
-    config = initializer.get_config()
-    if "seed" not in config:  # Deterministic initializers, e.g. "zeros".
+    if isinstance(initializer, str):
+        config = {"class_name": initializer, "config": {}}
+    else:
+        config = keras.initializers.serialize(keras.initializers.get(initializer))
+    config["config"] = {**config["config"], "seed": seed + index}
+    try:
+        return keras.initializers.get(config)
+    except TypeError:  # Deterministic initializers ("zeros", ...) take no seed.
         return initializer
-    config["seed"] = seed + index
-    return initializer.__class__.from_config(config)
