@@ -16,6 +16,7 @@ from sklearn.utils.validation import validate_data
 
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_mlp import energy_mlp
+from keras_dde.utils.validation import check_positive_int
 
 # `score_samples` evaluates the network on blocks of exactly this many rows
 # (the last one zero-padded): float32 matrix products round a row differently
@@ -215,17 +216,10 @@ class DDEDensity(DensityMixin, BaseEstimator):
             random_state: None, an int or a `numpy.random.RandomState`.
         """
         self._check_is_fitted()
-        if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
-            raise TypeError(
-                f"`n_samples` must be a positive integer; received {n_samples!r}."
-            )
-        if n_samples < 1:
-            raise ValueError(
-                f"`n_samples` must be a positive integer; received {n_samples}."
-            )
+        n_samples = check_positive_int(n_samples, "n_samples")
         seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
         samples = self.model_.sample(
-            int(n_samples), n_steps=self.sample_steps, seed=seed, verbose=0
+            n_samples, n_steps=self.sample_steps, seed=seed, verbose=0
         )
         return np.asarray(samples)
 
