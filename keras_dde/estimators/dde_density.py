@@ -3,15 +3,30 @@ import numbers
 
 import keras
 import numpy as np
+from keras import ops
 from sklearn.base import BaseEstimator
 from sklearn.base import DensityMixin
+from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import validate_data
 
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_mlp import energy_mlp
-from keras_dde.utils.validation import check_data
-from keras_dde.utils.validation import check_sample_weight
 from keras_dde.utils.validation import check_positive_int
-from keras_dde.utils.validation import check_sigma
+
+# `score_samples` evaluates the network on blocks of exactly this many rows
+# (the last one zero-padded): float32 matrix products round a row differently
+# depending on the shape of the batch it comes in, so a fixed block shape
+# makes each row's log-density independent of which other rows are scored
+# with it (scikit-learn's `check_methods_subset_invariance`).
+SCORE_BLOCK = 256
+# Training epochs have at most this many steps: one epoch per ~100 steps
+# keeps Keras's per-epoch overhead small and the progress log readable.
+STEPS_PER_EPOCH = 100
 
 
 class DDEDensity(DensityMixin, BaseEstimator):
@@ -22,25 +37,29 @@ class DDEDensity(DensityMixin, BaseEstimator):
     the Gaussian KDE of `X` with bandwidth `sigma`, then estimates its `log Z`,
     so that `score_samples` returns normalised log-densities at the cost of
     one network pass per query, independent of the size of the training set.
-    Works with `GridSearchCV` (e.g. over `sigma`), `clone` and
-    `sample_weight`.
+    Works with `GridSearchCV` (e.g. over `sigma`), `clone`, `pickle` and
+    `sample_weight`, and passes scikit-learn's `check_estimator`.
+
+    Training draws its mini-batches, its noise, the initial weights and the
+    `log Z` samples from `random_state` alone: `fit` leaves the global random
+    states of numpy, Python and Keras untouched.
 
     Args:
-        sigma: float, the noise level = KDE bandwidth.
+        sigma: float > 0, the noise level = KDE bandwidth.
         width: int, units per hidden layer of the energy MLP.
         depth: int, hidden layers.
-        activation: a smooth activation.
-        steps: int, gradient steps of training (epochs are derived from it).
-        batch_size: int.
+        activation: a smooth activation (name or callable).
+        steps: int, gradient steps of training.
+        batch_size: int (at most the number of samples is used).
         learning_rate: float, Adam's initial learning rate; it decays to 0
             on a cosine schedule over `steps`, which matters: a constant
             rate leaves the energy noticeably rougher than the KDE.
         log_z_method: "auto", "is" or "ais" (see `DDEModel.log_partition`).
         log_z_samples: IS samples or AIS chains, None for the default.
         sample_steps: MALA steps per chain in `sample`.
-        random_state: None or int; seeds Keras (globally, with
-            `keras.utils.set_random_seed`), the training noise and `log Z`.
-        verbose: 0 or 1, Keras's training log.
+        random_state: None, an int or a `numpy.random.RandomState`, as in
+            scikit-learn (`sklearn.utils.check_random_state`).
+        verbose: 0, 1 or 2, Keras's training log.
 
     Attributes:
         model_: the trained `keras_dde.DDEModel`.
@@ -59,6 +78,21 @@ class DDEDensity(DensityMixin, BaseEstimator):
     References:
         - [Bigdeli et al., 2020](https://arxiv.org/abs/2001.02728)
     """
+
+    _parameter_constraints = {
+        "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "width": [Interval(numbers.Integral, 1, None, closed="left")],
+        "depth": [Interval(numbers.Integral, 1, None, closed="left")],
+        "activation": [str, callable],
+        "steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "log_z_method": [StrOptions({"auto", "is", "ais"})],
+        "log_z_samples": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "sample_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": [Interval(numbers.Integral, 0, 2, closed="both")],
+    }
 
     def __init__(
         self,
@@ -88,6 +122,13 @@ class DDEDensity(DensityMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Trains the DDE on `X` `(n_samples, n_features)` and estimates `log Z`.
 
@@ -100,99 +141,139 @@ class DDEDensity(DensityMixin, BaseEstimator):
         Returns:
             self.
         """
-        sigma = check_sigma(self.sigma, "sigma")
-        steps = check_positive_int(self.steps, "steps")
-        batch_size = check_positive_int(self.batch_size, "batch_size")
-        rate = self.learning_rate
-        if not (isinstance(rate, numbers.Real) and rate > 0):
-            raise ValueError(
-                f"`learning_rate` must be a positive number; got {rate!r}."
-            )
-        seed = _int_seed(self.random_state, "random_state")
-        X = check_data(X, "X")
-        if X.ndim != 2:
-            raise ValueError(f"`X` must be 2-D (n_samples, n_features); got {X.shape}.")
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, len(X)).astype("float32")
-        if seed is not None:
-            keras.utils.set_random_seed(seed)
-        energy = energy_mlp(
-            X.shape[1], width=self.width, depth=self.depth, activation=self.activation
+        X = self._validate_X(X, reset=True)
+        # Ones when unweighted: the same code path, so `sample_weight=None`
+        # and unit weights train identically.
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float32, ensure_non_negative=True
         )
-        model = DDEModel(energy, sigma=sigma, seed=seed)
-        batch_size = min(batch_size, len(X))
-        # Small data sets are tiled so that an epoch has at least ~100 steps:
-        # Keras's per-epoch overhead would otherwise dominate short epochs.
-        # Tiling changes neither the data's moments nor the weighted loss.
-        reps = max(1, math.ceil(min(steps, 100) * batch_size / len(X)))
-        x_fit = np.tile(X, (reps, 1)) if reps > 1 else X
-        if sample_weight is not None and reps > 1:
-            sample_weight = np.tile(sample_weight, reps)
-        steps_per_epoch = math.ceil(len(x_fit) / batch_size)
-        epochs = max(1, round(steps / steps_per_epoch))
+        rng = check_random_state(self.random_state)
+        init_seed, noise_seed, batch_seed, log_z_seed = (
+            int(seed) for seed in rng.randint(0, 2**31 - 1, size=4)
+        )
+        energy = energy_mlp(
+            X.shape[1],
+            width=self.width,
+            depth=self.depth,
+            activation=self.activation,
+            seed=init_seed,
+        )
+        model = DDEModel(energy, sigma=float(self.sigma), seed=noise_seed)
+        model.build((None, X.shape[1]))
+        model.set_data_statistics(X, sample_weight)
+        batches = _ShuffledBatches(
+            X,
+            sample_weight,
+            batch_size=min(self.batch_size, len(X)),
+            steps=self.steps,
+            seed=batch_seed,
+        )
         schedule = keras.optimizers.schedules.CosineDecay(
-            self.learning_rate, epochs * steps_per_epoch
+            self.learning_rate, batches.epochs * len(batches)
         )
         model.compile(optimizer=keras.optimizers.Adam(schedule))
+        # `shuffle=False`: the batches come in their own order; Keras would
+        # shuffle them with Python's global `random`.
         model.fit(
-            x_fit,
-            sample_weight=sample_weight,
-            batch_size=batch_size,
-            epochs=epochs,
-            shuffle=True,
-            verbose=self.verbose,
+            batches, epochs=batches.epochs, shuffle=False, verbose=self.verbose
         )
         log_z, stderr = model.log_partition(
             method=self.log_z_method,
             n_samples=self.log_z_samples,
-            seed=seed,
+            seed=log_z_seed,
             verbose=self.verbose,
         )
         self.model_ = model
-        self.log_partition_ = log_z
-        self.log_partition_stderr_ = stderr
-        self.n_features_in_ = X.shape[1]
+        self.log_partition_ = float(log_z)
+        self.log_partition_stderr_ = float(stderr)
         return self
-
-    def _check_fitted(self):
-        if not hasattr(self, "model_"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError(
-                "This DDEDensity instance is not fitted yet; call `fit` first."
-            )
 
     def score_samples(self, X):
         """Normalised log-density of each row of `X`, float64 `(n_samples,)`."""
-        self._check_fitted()
-        X = check_data(X, "X", (self.n_features_in_,))
-        return self.model_.log_prob(X).astype("float64")
+        self._check_is_fitted()
+        X = self._validate_X(X, reset=False)
+        energies = []
+        for start in range(0, len(X), SCORE_BLOCK):
+            block = X[start : start + SCORE_BLOCK]
+            rows = len(block)
+            if rows < SCORE_BLOCK:
+                block = np.concatenate(
+                    [block, np.zeros((SCORE_BLOCK - rows, X.shape[1]), X.dtype)]
+                )
+            energy = ops.convert_to_numpy(self.model_.energy(block))
+            energies.append(energy[:rows])
+        return np.concatenate(energies).astype(np.float64) - self.log_partition_
 
     def score(self, X, y=None):
         """Total log-likelihood of `X` (as `KernelDensity.score`)."""
         return float(np.sum(self.score_samples(X)))
 
     def sample(self, n_samples=1, random_state=None):
-        """Draws `n_samples` points by MALA; float32 `(n_samples, n_features)`."""
-        self._check_fitted()
+        """Draws `n_samples` points by MALA; float32 `(n_samples, n_features)`.
+
+        Args:
+            n_samples: int > 0.
+            random_state: None, an int or a `numpy.random.RandomState`.
+        """
+        self._check_is_fitted()
         n_samples = check_positive_int(n_samples, "n_samples")
-        seed = _int_seed(random_state, "random_state")
-        return self.model_.sample(n_samples, n_steps=self.sample_steps, seed=seed)
+        seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
+        samples = self.model_.sample(
+            n_samples, n_steps=self.sample_steps, seed=seed, verbose=0
+        )
+        return np.asarray(samples)
+
+    def _check_is_fitted(self):
+        check_is_fitted(
+            self,
+            attributes="model_",
+            msg="This %(name)s instance is not fitted yet; call `fit` first."
+        )
+
+    def _validate_X(self, X, reset):
+        try:
+            ndim = np.asarray(X).ndim  # Sparse matrices: 0-d, left to validate_data.
+        except (TypeError, ValueError):  # Ragged: validate_data says more.
+            ndim = None
+        if ndim == 1:  # One line, naming the fix (validate_data's spans three).
+            raise ValueError(
+                "`X` must have shape (n_samples, n_features); received shape "
+                f"{np.shape(X)}. For a single feature, pass `X.reshape(-1, 1)`."
+            )
+        return validate_data(
+            self, X, reset=reset, accept_sparse=False, dtype=np.float32
+        )
 
 
-def _int_seed(random_state, name):
-    """An int seed (or None) from an int, None or `numpy.random.RandomState`."""
-    if random_state is None:
-        return None
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(0, 2**31 - 1))
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2**31 - 1))
-    if isinstance(random_state, numbers.Integral) and not isinstance(
-        random_state, bool
-    ):
-        return int(random_state)
-    raise TypeError(
-        f"`{name}` must be None, an int or a numpy RandomState/Generator; "
-        f"got {random_state!r}."
-    )
+class _ShuffledBatches(keras.utils.PyDataset):
+    """`(x, y, sample_weight)` mini-batches in an order drawn from `seed` alone.
+
+    Each epoch walks through fresh permutations of the samples, drawn from a
+    private `numpy.random.RandomState`: Keras's own `shuffle=True` would draw
+    from the global random state of numpy, TensorFlow or PyTorch.
+    """
+
+    def __init__(self, x, sample_weight, batch_size, steps, seed):
+        super().__init__()
+        self.x = x
+        self.sample_weight = sample_weight
+        self.target = np.zeros(len(x), np.float32)  # Keeps the weights in Keras.
+        self.batch_size = batch_size
+        self.epochs = math.ceil(steps / STEPS_PER_EPOCH)
+        self.steps_per_epoch = math.ceil(steps / self.epochs)
+        self.rng = np.random.RandomState(seed)
+        self.on_epoch_end()
+
+    def __len__(self):
+        return self.steps_per_epoch
+
+    def __getitem__(self, index):
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self.x[rows], self.target[rows], self.sample_weight[rows]
+
+    def on_epoch_end(self):
+        needed = self.steps_per_epoch * self.batch_size
+        passes = math.ceil(needed / len(self.x))
+        self.order = np.concatenate(
+            [self.rng.permutation(len(self.x)) for _ in range(passes)]
+        )[:needed]

@@ -10,6 +10,8 @@ def energy_mlp(
     depth=3,
     activation="swish",
     kernel_initializer="glorot_uniform",
+    seed=None,
+    dtype=None,
     name="energy_mlp",
 ):
     """A multilayer perceptron with one scalar energy output per sample.
@@ -25,6 +27,10 @@ def energy_mlp(
             accurate of softplus, tanh and swish in `benchmarks/fidelity.py`),
             "softplus", "tanh", "sin".
         kernel_initializer: initializer of all kernels.
+        seed: None or int; an int seeds the kernel initializer of each
+            layer (layer `i` with `seed + i`), so that the initial weights
+            are reproducible without touching Keras's global random state.
+        dtype: None or a dtype policy name for all layers, e.g. "float64".
         name: the model's name.
 
     Returns:
@@ -42,14 +48,40 @@ def energy_mlp(
     input_dim = check_positive_int(input_dim, "input_dim")
     width = check_positive_int(width, "width")
     depth = check_positive_int(depth, "depth")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"`seed` must be None or an int; received {seed!r}.")
     inputs = keras.Input((input_dim,), name="x")
     hidden = inputs
     for index in range(depth):
         hidden = keras.layers.Dense(
             width,
             activation=activation,
-            kernel_initializer=kernel_initializer,
+            kernel_initializer=_seeded(kernel_initializer, seed, index),
+            dtype=dtype,
             name=f"hidden_{index}",
         )(hidden)
-    energy = EnergyHead(kernel_initializer=kernel_initializer, name="energy")(hidden)
+    energy = EnergyHead(
+        kernel_initializer=_seeded(kernel_initializer, seed, depth),
+        dtype=dtype,
+        name="energy",
+    )(hidden)
     return keras.Model(inputs, energy, name=name)
+
+
+def _seeded(initializer, seed, index):
+    """`initializer` seeded with `seed + index`, or as is for `seed=None`.
+
+    Built from its name or config with the seed in place: constructing it
+    unseeded first would draw a default seed from Python's global `random`.
+    """
+    if seed is None:
+        return initializer
+    if isinstance(initializer, str):
+        config = {"class_name": initializer, "config": {}}
+    else:
+        config = keras.initializers.serialize(keras.initializers.get(initializer))
+    config["config"] = {**config["config"], "seed": seed + index}
+    try:
+        return keras.initializers.get(config)
+    except TypeError:  # Deterministic initializers ("zeros", ...) take no seed.
+        return initializer
