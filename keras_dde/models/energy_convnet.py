@@ -1,5 +1,6 @@
 import keras
 
+from keras_dde.layers.energy_conv2d import EnergyConv2D
 from keras_dde.layers.energy_head import EnergyHead
 from keras_dde.models._image_shape import check_image_shape
 from keras_dde.utils.validation import check_positive_int
@@ -22,7 +23,9 @@ def energy_convnet(
     energy by an `EnergyHead` (no bias: a constant has no gradient). With the
     defaults on 28x28x1 images: 28 -> 14 -> 7 -> 4, 187,072 parameters.
     Activations must be smooth, because denoising score matching
-    differentiates the input gradient again.
+    differentiates the input gradient again. The convolutions are
+    `keras_dde.layers.EnergyConv2D` (a `Conv2D` whose double backward pass
+    JAX compiles 3-4x faster on CPU).
 
     Args:
         input_shape: `(height, width, channels)` of one image (or
@@ -64,7 +67,7 @@ def energy_convnet(
     inputs = keras.Input(input_shape, name="x")
     hidden = inputs
     for index, channels in enumerate(filters):
-        hidden = keras.layers.Conv2D(
+        hidden = EnergyConv2D(
             channels,
             kernel_size,
             strides=strides,
