@@ -28,6 +28,7 @@ Configurations:
   jax-plain-conv2d    the same network with keras.layers.Conv2D: the issue's
                       measurement, JAX's own double-backward convolutions.
   jax-plain-spe1      plain Conv2D, steps_per_execution=1 (no lax.scan fusion).
+  jax-spe1            energy_convnet (EnergyConv2D), steps_per_execution=1.
   torch               DDEModel defaults.
 """
 
@@ -52,6 +53,7 @@ CONFIGS = {
     "jax": "jax",
     "jax-plain-conv2d": "jax",
     "jax-plain-spe1": "jax",
+    "jax-spe1": "jax",
     "torch": "torch",
 }
 
@@ -88,7 +90,7 @@ def run_throughput(config):
     kwargs = {}
     if config == "tensorflow-xla":
         kwargs["jit_compile"] = True
-    if config == "jax-plain-spe1":
+    if config.endswith("spe1"):
         kwargs["steps_per_execution"] = 1
     dde.compile(optimizer=keras.optimizers.Adam(1e-3), **kwargs)
     dde.fit(x, batch_size=BATCH, epochs=1, verbose=0)  # compile, warm up
@@ -238,13 +240,17 @@ def wgan_gp(generator, critic, n_critic=5, penalty=10.0):
     return WGANGP()
 
 
-def train_for(model, x, budget_s, batch):
-    """`fit` epochs of `x` until `budget_s` seconds of training have passed."""
-    start, epochs = time.perf_counter(), 0
+def train_for(model, x, budget_s, batch, chunk_steps=32):
+    """`fit` on chunks of `chunk_steps` batches until `budget_s` seconds pass.
+
+    Returns the seconds spent and the number of epochs (passes over `x`) done.
+    """
+    start, steps, chunk = time.perf_counter(), 0, batch * chunk_steps
     while time.perf_counter() - start < budget_s:
-        model.fit(x, batch_size=batch, epochs=1, verbose=0)
-        epochs += 1
-    return time.perf_counter() - start, epochs
+        offset = (steps * batch) % max(len(x) - chunk + 1, 1)
+        model.fit(x[offset : offset + chunk], batch_size=batch, epochs=1, verbose=0)
+        steps += chunk_steps
+    return time.perf_counter() - start, steps * batch / len(x)
 
 
 def run_gan(budget_s, quick, sigma, latent_dim, out):
@@ -270,9 +276,11 @@ def run_gan(budget_s, quick, sigma, latent_dim, out):
         keras_dde.DDEModel(keras_dde.models.energy_convnet(), sigma=sigma),
         seed=0,
     )
+    # steps_per_execution=1: on JAX the lax.scan fusion of several steps
+    # makes XLA's CPU convolutions ~15x slower (benchmarks/results/images_throughput.md).
     gan.compile(generator_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                 dde_optimizer=keras.optimizers.Adam(1e-3),
-                steps_per_execution=8)
+                steps_per_execution=1)
     seconds, epochs = train_for(gan, x, budget_s, batch)
     samples = {"energy_gan": gan.generate(n_samples, seed=1)}
     results["energy_gan"] = {"seconds": seconds, "epochs": epochs,
@@ -280,7 +288,7 @@ def run_gan(budget_s, quick, sigma, latent_dim, out):
 
     critic = keras_dde.models.energy_convnet(name="critic")  # same net as the DDEs
     wgan = wgan_gp(keras_dde.models.generator_convnet(latent_dim), critic)
-    wgan.compile(steps_per_execution=8)
+    wgan.compile(steps_per_execution=1)
     seconds, epochs = train_for(wgan, x, budget_s, batch)
     latents = np.random.default_rng(1).standard_normal((n_samples, latent_dim))
     samples["wgan_gp"] = wgan.generator.predict(latents.astype("float32"), verbose=0)
