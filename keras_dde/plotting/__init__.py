@@ -1,4 +1,4 @@
-"""Pictures of DDEs: density maps, score fields and samples.
+"""Pictures of DDEs: density maps, score fields, samples and image grids.
 
 Every function draws on a `matplotlib.figure.Figure` with an Agg canvas
 (never pyplot's global state) and returns the figure, or an `(H, W, 3)`
@@ -11,6 +11,9 @@ from keras_dde.plotting.density_map import energy_grid
 from keras_dde.plotting.density_map import plot_density
 from keras_dde.utils.files import save_figure
 from keras_dde.utils.files import write_gif
+from keras_dde.plotting.image_grid import plot_denoising
+from keras_dde.plotting.image_grid import plot_image_grid
+from keras_dde.plotting.image_grid import tile_images
 from keras_dde.plotting.samples import plot_samples
 from keras_dde.plotting.vector_field import plot_vector_field
 from keras_dde.plotting.vector_field import score_grid
@@ -19,10 +22,13 @@ __all__ = [
     "Plane",
     "energy_grid",
     "figure_to_rgb",
+    "plot_denoising",
     "plot_density",
+    "plot_image_grid",
     "plot_samples",
     "plot_vector_field",
     "save_figure",
     "score_grid",
+    "tile_images",
     "write_gif",
 ]

@@ -1,0 +1,357 @@
+"""Images: conv DDE training throughput per backend, and a Fashion-MNIST GAN check.
+
+    python benchmarks/images.py --throughput              # 2 rounds, prints a table
+    python benchmarks/images.py --throughput --rounds 3 --output benchmarks/results/images_throughput.md
+    python benchmarks/images.py --gan --quick --out /tmp/img   # smoke run, ~2 min
+    python benchmarks/images.py --gan --budget 900 --out benchmarks/results
+
+GAN comparison (issue 15): an EnergyGAN (generator_convnet, two
+energy_convnet DDEs) and a WGAN-GP with the same generator and the same
+network as its critic, each trained for the same wall-clock budget on
+Fashion-MNIST; a small CNN classifier trained once on the real training set
+(cached under benchmarks/cache/) reports its test accuracy, then labels
+samples of each model: classes covered (>= 1% of samples), entropy of the
+predicted classes (ln 10 = 2.303 is balanced; >= 0.9 ln 10 wanted) and the
+Frechet distance of its penultimate (Dense 128) features to the real test set.
+
+Throughput workload (issue 15): `energy_convnet()` (3 convs 32-64-64, stride
+2, swish, Dense 128; 187k parameters) on 2,048 Fashion-MNIST training images
+scaled to [-1, 1], batch 64, sigma 0.3, Adam, `DDEModel.fit` after one
+warm-up epoch (compilation). Each configuration runs in a fresh subprocess
+(one Keras backend per process); configurations alternate over rounds and
+the medians are reported, so a shared machine affects them alike.
+
+Configurations:
+  tensorflow          DDEModel defaults (Keras runs TF without XLA on CPU).
+  tensorflow-xla      the same with `jit_compile=True`.
+  jax                 DDEModel defaults, energy_convnet (EnergyConv2D layers).
+  jax-plain-conv2d    the same network with keras.layers.Conv2D: the issue's
+                      measurement, JAX's own double-backward convolutions.
+  jax-plain-spe1      plain Conv2D, steps_per_execution=1 (no lax.scan fusion).
+  jax-spe1            energy_convnet (EnergyConv2D), steps_per_execution=1.
+  torch               DDEModel defaults.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+BATCH = 64
+STEPS = 32
+SIGMA = 0.3
+
+# Run from a checkout: import this checkout's keras_dde, not an installed one.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+CONFIGS = {
+    "tensorflow": "tensorflow",
+    "tensorflow-xla": "tensorflow",
+    "jax": "jax",
+    "jax-plain-conv2d": "jax",
+    "jax-plain-spe1": "jax",
+    "jax-spe1": "jax",
+    "torch": "torch",
+}
+
+
+def plain_energy_convnet():
+    """`energy_convnet()`'s architecture with `keras.layers.Conv2D`."""
+    import keras
+
+    from keras_dde.layers.energy_head import EnergyHead
+
+    inputs = keras.Input((28, 28, 1))
+    hidden = inputs
+    for channels in (32, 64, 64):
+        hidden = keras.layers.Conv2D(
+            channels, 3, strides=2, padding="same", activation="swish"
+        )(hidden)
+    hidden = keras.layers.Flatten()(hidden)
+    hidden = keras.layers.Dense(128, activation="swish")(hidden)
+    return keras.Model(inputs, EnergyHead()(hidden))
+
+
+def run_throughput(config):
+    import keras
+
+    import keras_dde
+
+    keras.utils.set_random_seed(0)
+    images, _ = keras_dde.datasets.load_fashion_mnist("train")
+    x = images[: BATCH * STEPS]
+    plain = config.startswith("jax-plain")
+    energy = plain_energy_convnet() if plain else keras_dde.models.energy_convnet()
+    assert energy.count_params() == 187_072
+    dde = keras_dde.DDEModel(energy, sigma=SIGMA, seed=0)
+    kwargs = {}
+    if config == "tensorflow-xla":
+        kwargs["jit_compile"] = True
+    if config.endswith("spe1"):
+        kwargs["steps_per_execution"] = 1
+    dde.compile(optimizer=keras.optimizers.Adam(1e-3), **kwargs)
+    dde.fit(x, batch_size=BATCH, epochs=1, verbose=0)  # compile, warm up
+    start = time.perf_counter()
+    history = dde.fit(x, batch_size=BATCH, epochs=1, verbose=0)
+    seconds = time.perf_counter() - start
+    loss = history.history["loss"][-1]
+    assert loss == loss, "the loss is NaN"
+    return {"steps_per_s": STEPS / seconds, "loss": loss}
+
+
+def throughput_table(rounds, configs):
+    results = {name: [] for name in configs}
+    for round_index in range(rounds):
+        for name in configs:
+            env = dict(os.environ, KERAS_BACKEND=CONFIGS[name], TF_CPP_MIN_LOG_LEVEL="3")
+            out = subprocess.run(
+                [sys.executable, __file__, "--run-config", name],
+                env=env, capture_output=True, text=True, check=False,
+            )
+            if out.returncode != 0:
+                raise RuntimeError(f"{name} failed:\n{out.stderr[-3000:]}")
+            value = json.loads(out.stdout.strip().splitlines()[-1])["steps_per_s"]
+            results[name].append(value)
+            print(f"round {round_index + 1}: {name:18s} {value:7.2f} steps/s", flush=True)
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    base = medians.get("tensorflow")
+    lines = [
+        "| configuration | steps/s (median) | runs | vs tensorflow |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, values in results.items():
+        ratio = f"{medians[name] / base:.2f}x" if base else "-"
+        runs = ", ".join(f"{v:.1f}" for v in values)
+        lines.append(f"| {name} | {medians[name]:.1f} | {runs} | {ratio} |")
+    return "\n".join(lines)
+
+
+# --- EnergyGAN vs WGAN-GP on Fashion-MNIST -----------------------------------
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLASSIFIER = os.path.join(HERE, "cache", "fashion_mnist_classifier.keras")
+
+
+def classifier(quick):
+    """A small CNN trained once on the real training set, cached (not when quick)."""
+    import keras
+
+    import keras_dde
+
+    path = CLASSIFIER.replace(".keras", "_quick.keras") if quick else CLASSIFIER
+    if os.path.exists(path):
+        return keras.models.load_model(path)
+    x, y = keras_dde.datasets.load_fashion_mnist("train")
+    if quick:
+        x, y = x[:6000], y[:6000]
+    inputs = keras.Input((28, 28, 1))
+    h = keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(inputs)
+    h = keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu")(h)
+    h = keras.layers.Flatten()(h)
+    h = keras.layers.Dense(128, activation="relu", name="penultimate")(h)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(h))
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, batch_size=128, epochs=1 if quick else 5, verbose=0)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    from keras_dde.utils.files import atomic_path
+
+    with atomic_path(path, suffix=".keras") as temporary:
+        model.save(temporary)
+    return model
+
+
+def sample_metrics(model, samples, reference_features):
+    """Class coverage, entropy of predicted classes and a Frechet distance."""
+    import keras
+    import numpy as np
+    from scipy import linalg
+
+    features_model = keras.Model(model.inputs, [model.get_layer("penultimate").output,
+                                                model.outputs[0]])
+    features, probabilities = features_model.predict(samples, batch_size=512, verbose=0)
+    histogram = np.bincount(probabilities.argmax(1), minlength=10) / len(samples)
+    nonzero = histogram[histogram > 0]
+    mu1, mu2 = features.mean(0), reference_features.mean(0)
+    c1 = np.cov(features, rowvar=False)
+    c2 = np.cov(reference_features, rowvar=False)
+    root = linalg.sqrtm(c1 @ c2).real
+    frechet = float(((mu1 - mu2) ** 2).sum() + np.trace(c1 + c2 - 2 * root))
+    return {
+        "classes": int((histogram >= 0.01).sum()),
+        "entropy": float(-(nonzero * np.log(nonzero)).sum()),
+        "frechet": frechet,
+    }
+
+
+def wgan_gp(generator, critic, n_critic=5, penalty=10.0):
+    """A WGAN-GP (Gulrajani et al., 2017) on keras_dde's backend primitives."""
+    import keras
+    from keras import ops
+
+    from keras_dde import backend
+
+    class WGANGP(backend.StatefulTrainer, keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.generator, self.critic = generator, critic
+            self.latent_dim = generator.input_shape[-1]
+            self.seeds = keras.random.SeedGenerator(0)
+            self.critic_tracker = keras.metrics.Mean(name="critic_loss")
+
+        def compile(self, **kwargs):
+            super().compile(optimizer=keras.optimizers.Adam(1e-4, 0.5, 0.9), **kwargs)
+            self.g_opt = keras.optimizers.Adam(1e-4, 0.5, 0.9)
+            self.g_opt.build(self.generator.trainable_variables)
+            self.optimizer.build(self.critic.trainable_variables)
+
+        @property
+        def metrics(self):
+            return [self.critic_tracker]
+
+        def _fake(self, n):
+            return self.generator(keras.random.normal((n, self.latent_dim), seed=self.seeds))
+
+        def stateful_train_step(self, data):
+            x = data[0] if isinstance(data, tuple) else data
+            n = ops.shape(x)[0]
+            for _ in range(n_critic):
+                def critic_loss():
+                    fake = ops.stop_gradient(self._fake(n))
+                    t = keras.random.uniform((n, 1, 1, 1), seed=self.seeds)
+                    mix = t * x + (1 - t) * fake
+                    _, grad = backend.input_gradient(self.critic, mix)
+                    norm = ops.sqrt(ops.sum(ops.square(grad), axis=(1, 2, 3)) + 1e-12)
+                    return (ops.mean(self.critic(fake)) - ops.mean(self.critic(x))
+                            + penalty * ops.mean(ops.square(norm - 1)))
+
+                loss, grads = backend.value_and_grad(
+                    critic_loss, self.critic.trainable_variables)
+                self.optimizer.apply(grads, self.critic.trainable_variables)
+            _, grads = backend.value_and_grad(
+                lambda: -ops.mean(self.critic(self._fake(n))),
+                self.generator.trainable_variables)
+            self.g_opt.apply(grads, self.generator.trainable_variables)
+            self.critic_tracker.update_state(loss)
+            return {"critic_loss": self.critic_tracker.result()}
+
+    return WGANGP()
+
+
+def train_for(model, x, budget_s, batch, chunk_steps=32):
+    """`fit` on chunks of `chunk_steps` batches until `budget_s` seconds pass.
+
+    Returns the seconds spent and the number of epochs (passes over `x`) done.
+    """
+    start, steps, chunk = time.perf_counter(), 0, batch * chunk_steps
+    while time.perf_counter() - start < budget_s:
+        offset = (steps * batch) % max(len(x) - chunk + 1, 1)
+        model.fit(x[offset : offset + chunk], batch_size=batch, epochs=1, verbose=0)
+        steps += chunk_steps
+    return time.perf_counter() - start, steps * batch / len(x)
+
+
+def run_gan(budget_s, quick, sigma, latent_dim, out):
+    import keras
+    import numpy as np
+
+    import keras_dde
+
+    keras.utils.set_random_seed(0)
+    model = classifier(quick)
+    x_test, y_test = keras_dde.datasets.load_fashion_mnist("test")
+    accuracy = float(np.mean(model.predict(x_test, verbose=0).argmax(1) == y_test))
+    feature_model = keras.Model(model.inputs, model.get_layer("penultimate").output)
+    reference = feature_model.predict(x_test, batch_size=512, verbose=0)
+    x, _ = keras_dde.datasets.load_fashion_mnist("train")
+    x = x[: 2048 if quick else 60000]
+    batch, n_samples = 64, (1000 if quick else 10000)
+    results = {"classifier_test_accuracy": accuracy, "budget_s": budget_s}
+
+    gan = keras_dde.EnergyGAN(
+        keras_dde.models.generator_convnet(latent_dim),
+        keras_dde.DDEModel(keras_dde.models.energy_convnet(), sigma=sigma),
+        keras_dde.DDEModel(keras_dde.models.energy_convnet(), sigma=sigma),
+        seed=0,
+    )
+    # steps_per_execution=1: on JAX the lax.scan fusion of several steps
+    # makes XLA's CPU convolutions ~15x slower (benchmarks/results/images_throughput.md).
+    gan.compile(generator_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                dde_optimizer=keras.optimizers.Adam(1e-3),
+                steps_per_execution=1)
+    seconds, epochs = train_for(gan, x, budget_s, batch)
+    samples = {"energy_gan": gan.generate(n_samples, seed=1)}
+    results["energy_gan"] = {"seconds": seconds, "epochs": epochs,
+                             **sample_metrics(model, samples["energy_gan"], reference)}
+
+    critic = keras_dde.models.energy_convnet(name="critic")  # same net as the DDEs
+    wgan = wgan_gp(keras_dde.models.generator_convnet(latent_dim), critic)
+    wgan.compile(steps_per_execution=1)
+    seconds, epochs = train_for(wgan, x, budget_s, batch)
+    latents = np.random.default_rng(1).standard_normal((n_samples, latent_dim))
+    samples["wgan_gp"] = wgan.generator.predict(latents.astype("float32"), verbose=0)
+    results["wgan_gp"] = {"seconds": seconds, "epochs": epochs,
+                          **sample_metrics(model, samples["wgan_gp"], reference)}
+    print(json.dumps(results, indent=1))
+    if out:
+        from keras_dde.plotting import plot_image_grid
+        from keras_dde.plotting import save_figure
+
+        os.makedirs(out, exist_ok=True)
+        suffix = "_quick" if quick else ""
+        for name, images in samples.items():
+            figure = plot_image_grid(images[:64], ncols=8, value_range=(-1, 1),
+                                     title=f"{name}, {budget_s:.0f} s")
+            save_figure(figure, os.path.join(out, f"images_{name}{suffix}.png"))
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--throughput", action="store_true")
+    parser.add_argument("--gan", action="store_true",
+                        help="EnergyGAN vs WGAN-GP at the same wall-clock budget")
+    parser.add_argument("--quick", action="store_true",
+                        help="with --gan: a ~1-2 minute smoke run")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="seconds of training per model (default 900, quick 20)")
+    parser.add_argument("--sigma", type=float, default=0.3)
+    parser.add_argument("--latent-dim", type=int, default=32)
+    parser.add_argument("--out", default=None, help="folder for the sample grids")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--output", default=None)
+    parser.add_argument("--run-config", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.run_config:
+        print(json.dumps(run_throughput(args.run_config)))
+        return
+    if args.throughput:
+        configs = [c for c in args.configs.split(",") if c]
+        unknown = sorted(set(configs) - set(CONFIGS))
+        if unknown:
+            parser.error(f"unknown --configs {unknown}; choose from {list(CONFIGS)}")
+        table = throughput_table(args.rounds, configs)
+        header = (
+            f"Conv DDE training throughput, batch {BATCH}, 28x28x1, energy_convnet() "
+            f"(187,072 parameters), medians of {args.rounds} alternating rounds.\n"
+            f"Command: python benchmarks/images.py --throughput --rounds {args.rounds}\n\n"
+        )
+        print(table)
+        if args.output:
+            from keras_dde.utils.files import atomic_path
+
+            with atomic_path(args.output) as path, open(path, "w") as file:
+                file.write(header + table + "\n")
+        return
+    if args.gan:
+        budget = args.budget or (20.0 if args.quick else 900.0)
+        run_gan(budget, args.quick, args.sigma, args.latent_dim, args.out)
+        return
+    parser.error("pass --throughput or --gan")
+
+
+if __name__ == "__main__":
+    main()
