@@ -96,9 +96,17 @@ class DDEModel(NormalizedDensity, CheckedModel):
 
     @sigma.setter
     def sigma(self, value):
-        # The one way sigma changes. A number is validated; a tensor (from a
-        # schedule inside a compiled train step, where python checks cannot
-        # run) is assigned as it is: its schedule was checked when given.
+        self.set_sigma(value)
+
+    def set_sigma(self, value):
+        """Sets the noise level: the one way sigma changes.
+
+        `dde.sigma = value`, `SigmaScheduler` and `EnergyGAN`'s
+        `sigma_schedule` all come here. A number is validated (positive,
+        finite); a tensor, as a schedule gives inside a compiled train step
+        where python checks cannot run, is assigned as it is (`EnergyGAN.fit`
+        checks its schedule's value before training).
+        """
         if keras.ops.is_tensor(value):
             value = ops.cast(value, self.sigma_variable.dtype)
         else:

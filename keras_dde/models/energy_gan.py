@@ -42,7 +42,7 @@ class EnergyGAN(CheckedModel):
         sigma_schedule: optional noise-level schedule, a Keras
             learning-rate schedule of the generator step such as
             `keras_dde.schedules.GeometricSigmaDecay`. At every train step
-            it sets both DDEs' `sigma` (through `DDEModel.sigma`'s setter;
+            it sets both DDEs' `sigma` (through `DDEModel.set_sigma`;
             `fit` checks the schedule's current value first), so they end at
             the schedule's last value. Needs `train_real=True` and a shared
             sigma.
@@ -247,8 +247,10 @@ class EnergyGAN(CheckedModel):
 
     def _set_scheduled_sigma(self):
         sigma = self.sigma_schedule(self.generator_optimizer.iterations)
-        self.real_dde.sigma = sigma
-        self.fake_dde.sigma = sigma
+        # Not `dde.sigma = ...`: Keras's attribute tracking would read the
+        # python-float getter, which a traced step cannot.
+        self.real_dde.set_sigma(sigma)
+        self.fake_dde.set_sigma(sigma)
 
     def stateful_train_step(self, data):
         x, _, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
