@@ -18,11 +18,13 @@ from keras_dde import schedules
 from keras_dde import optimizers
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_gan import EnergyGAN
+from keras_dde.models.multi_scale_dde import MultiScaleDDE
 from keras_dde.version import __version__
 
 __all__ = [
     "DDEModel",
     "EnergyGAN",
+    "MultiScaleDDE",
     "optimizers",
     "callbacks",
     "datasets",
