@@ -80,7 +80,8 @@ def train(kind, x, sigma, args, seed):
     else:
         model = keras_dde.MultiScaleDDE(
             keras_dde.models.conditional_energy_mlp(
-                2, width=args.width, depth=args.depth, activation=args.activation
+                2, width=args.width, depth=args.depth, activation=args.activation,
+                sigma_scaling=args.sigma_scaling,
             ),
             sigma=sigma, sigma_max=args.sigma_max, seed=seed,
             time_weight=args.time_weight, target_fraction=args.target_fraction,
@@ -125,11 +126,14 @@ def main():
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--depth", type=int, default=3)
     parser.add_argument("--activation", default="tanh")
+    parser.add_argument("--sigma-scaling", default="none")
     parser.add_argument("--sigma-max", type=float, default=None)
     parser.add_argument("--time-weight", type=float, default=1.0)
     parser.add_argument("--target-fraction", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--levels", action="store_true", help="also report coarser sigmas")
+    parser.add_argument("--dump", default=None, help="save energies to this .npz")
     args = parser.parse_args()
     x, _ = mixture(8192, args.seed)
     held_out, component = mixture(4000, args.seed + 1)
@@ -141,10 +145,22 @@ def main():
             model, seconds = train(kind, x, sigma, args, args.seed)
             energy = keras.ops.convert_to_numpy(model.energy(held_out))
             mae, spread, within, offsets = errors(energy, log_kde, component)
+            if kind == "multiscale" and args.levels:
+                # The offsets at coarser levels: where do the masses drift?
+                for level in np.geomspace(sigma, model.sigma_max, 5)[1:]:
+                    e = keras.ops.convert_to_numpy(model.energy(held_out, float(level)))
+                    l_kde = exact_kde_log_density(x, held_out, level)
+                    m, sp, w, offs = errors(e, l_kde, component)
+                    print(f"   level {level:.3f}: constant {np.mean(e - l_kde):+.3f} "
+                          f"MAE {m:.3f} spread {sp:.3f} within "
+                          f"{w:.3f} offsets " + " ".join(f"{o:+.3f}" for o in offs))
+            if args.dump:
+                np.savez(f"{args.dump}_{kind}_{sigma}.npz", energy=energy,
+                         log_kde=log_kde, component=component, held_out=held_out)
             row = (kind, sigma, mae, spread, within, seconds)
             rows.append(row)
             print(
-                f"{kind:10s} sigma {sigma}: MAE {mae:.3f}  spread {spread:.3f}  "
+                f"{kind:10s} sigma {sigma}: constant {np.mean(energy - log_kde):+.3f} MAE {mae:.3f}  spread {spread:.3f}  "
                 f"within {within:.3f}  train {seconds:.0f} s  offsets "
                 + " ".join(f"{o:+.3f}" for o in offsets),
                 flush=True,

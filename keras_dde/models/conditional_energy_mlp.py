@@ -10,6 +10,7 @@ def conditional_energy_mlp(
     width=128,
     depth=3,
     activation="tanh",
+    sigma_scaling="none",
     kernel_initializer="glorot_uniform",
     name="conditional_energy_mlp",
 ):
@@ -17,10 +18,13 @@ def conditional_energy_mlp(
 
     The network takes two inputs, `x` of shape `(batch, input_dim)` and
     `log_sigma` of shape `(batch, 1)`, concatenates them, and runs a
-    multilayer perceptron with a bias-free scalar head `f(x, log sigma)`. The
-    energy is `f / sigma`: the score of the smoothed density grows like
-    `1 / sigma`, so this keeps `f`'s input gradient of order one at every
-    noise level (the parametrisation of Song & Ermon, 2019, for energies).
+    multilayer perceptron with bias-free scalar heads. With
+    `sigma_scaling="mixed"` (default) the energy is `f(x, u) + g(x, u) / sigma`:
+    the score of the smoothed density grows like `1 / sigma` away from the data
+    (the `g / sigma` head, the parametrisation of Song & Ermon, 2019), while the
+    log-density inside wide modes, and the modes' relative masses, do not
+    depend on sigma (the `f` head). `"inverse"` keeps only `g / sigma`,
+    `"none"` only `f`.
 
     Args:
         input_dim: int, number of features.
@@ -28,6 +32,7 @@ def conditional_energy_mlp(
         depth: int, number of hidden layers.
         activation: a smooth activation ("tanh", "swish", "softplus", "sin");
             the loss differentiates the input gradient once more.
+        sigma_scaling: "mixed", "inverse" or "none", see above.
         kernel_initializer: initializer of all kernels.
         name: the model's name.
 
@@ -43,6 +48,11 @@ def conditional_energy_mlp(
     References:
         - [Song & Ermon, 2019](https://arxiv.org/abs/1907.05600)
     """
+    if sigma_scaling not in ("mixed", "inverse", "none"):
+        raise ValueError(
+            "`sigma_scaling` must be 'mixed', 'inverse' or 'none'; received "
+            f"{sigma_scaling!r}."
+        )
     input_dim = check_positive_int(input_dim, "input_dim")
     width = check_positive_int(width, "width")
     depth = check_positive_int(depth, "depth")
@@ -56,6 +66,14 @@ def conditional_energy_mlp(
             kernel_initializer=kernel_initializer,
             name=f"hidden_{index}",
         )(hidden)
-    value = EnergyHead(kernel_initializer=kernel_initializer, name="energy")(hidden)
-    energy = value * ops.exp(-ops.squeeze(log_sigma, axis=-1))
+    inverse_sigma = ops.exp(-ops.squeeze(log_sigma, axis=-1))
+    if sigma_scaling == "none":
+        energy = EnergyHead(kernel_initializer=kernel_initializer, name="energy")(hidden)
+    else:
+        scaled = EnergyHead(kernel_initializer=kernel_initializer, name="energy")(hidden)
+        energy = scaled * inverse_sigma
+    if sigma_scaling == "mixed":
+        energy = energy + EnergyHead(
+            kernel_initializer=kernel_initializer, name="energy_unscaled"
+        )(hidden)
     return keras.Model([x, log_sigma], energy, name=name)
