@@ -13,6 +13,7 @@ to its mass before the small levels sharpen them.
 import keras
 from keras import ops
 
+from keras_dde.backend.compile import compile_function
 from keras_dde.utils.validation import check_positive_int
 
 
@@ -20,8 +21,8 @@ def annealed_langevin(score_fn, x, levels, steps_per_level=50, step_scale=0.1, s
     """Runs annealed Langevin dynamics.
 
     Args:
-        score_fn: maps `(x, sigma)`, a tensor and a python float, to
-            `grad_x log p_sigma(x)`.
+        score_fn: maps `(x, sigma)`, a tensor `(n, d)` and a scalar tensor,
+            to `grad_x log p_sigma(x)`; pure, so that a step can be compiled.
         x: the initial states, a tensor `(n, d)`.
         levels: decreasing noise levels, a sequence of floats.
         steps_per_level: int, Langevin steps per level.
@@ -43,9 +44,15 @@ def annealed_langevin(score_fn, x, levels, steps_per_level=50, step_scale=0.1, s
     if not isinstance(seed, keras.random.SeedGenerator):
         seed = keras.random.SeedGenerator(seed)
     x = ops.convert_to_tensor(x, "float32")
+
+    def step(x, sigma, alpha, noise):
+        return x + 0.5 * alpha * score_fn(x, sigma) + ops.sqrt(alpha) * noise
+
+    step = compile_function(step)
     for level in levels:
-        alpha = step_scale * level**2
+        sigma = ops.convert_to_tensor(level, "float32")
+        alpha = ops.convert_to_tensor(step_scale * level**2, "float32")
         for _ in range(steps_per_level):
             noise = keras.random.normal(ops.shape(x), seed=seed)
-            x = x + 0.5 * alpha * score_fn(x, level) + alpha**0.5 * noise
+            x = step(x, sigma, alpha, noise)
     return x

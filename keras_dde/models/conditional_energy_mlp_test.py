@@ -8,18 +8,26 @@ from keras import ops
 from keras_dde.models.conditional_energy_mlp import conditional_energy_mlp
 
 
-def test_shapes_inputs_and_the_inverse_sigma_scaling():
-    energy = conditional_energy_mlp(3, width=8, depth=2)
-    assert [tuple(t.shape) for t in energy.inputs] == [(None, 3), (None, 1)]
+def test_shapes_inputs_and_sigma_scaling():
     x = np.random.default_rng(0).standard_normal((5, 3)).astype("float32")
     log_sigma = np.full((5, 1), math.log(0.5), "float32")
-    values = ops.convert_to_numpy(energy([x, log_sigma]))
-    assert values.shape == (5,)
-    # Everything but the output scaling is shared: f = s * sigma.
-    head = keras.Model(energy.inputs, energy.get_layer("energy").output)
-    np.testing.assert_allclose(
-        values, ops.convert_to_numpy(head([x, log_sigma])) / 0.5, rtol=1e-5
-    )
+    for scaling in ("none", "inverse", "mixed"):
+        energy = conditional_energy_mlp(3, width=8, depth=2, sigma_scaling=scaling)
+        assert [tuple(t.shape) for t in energy.inputs] == [(None, 3), (None, 1)]
+        values = ops.convert_to_numpy(energy([x, log_sigma]))
+        assert values.shape == (5,)
+        head = keras.Model(energy.inputs, energy.get_layer("energy").output)
+        f = ops.convert_to_numpy(head([x, log_sigma]))
+        if scaling == "none":
+            np.testing.assert_allclose(values, f, rtol=1e-5)
+        elif scaling == "inverse":
+            np.testing.assert_allclose(values, f / 0.5, rtol=1e-5)
+        else:
+            other = keras.Model(energy.inputs, energy.get_layer("energy_unscaled").output)
+            g = ops.convert_to_numpy(other([x, log_sigma]))
+            np.testing.assert_allclose(values, f / 0.5 + g, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="sigma_scaling"):
+        conditional_energy_mlp(3, sigma_scaling="sqrt")
 
 
 def test_no_output_bias_and_smooth_default():

@@ -5,7 +5,6 @@ import numpy as np
 from keras import ops
 
 from keras_dde import backend
-from keras_dde.backend.compile import compile_function
 from keras_dde.density import normalization
 from keras_dde.density.annealed_langevin import annealed_langevin
 from keras_dde.density.gaussian_proposal import GaussianProposal
@@ -333,11 +332,24 @@ class MultiScaleDDE(DDEModel):
             - [Song & Ermon, 2019](https://arxiv.org/abs/1907.05600)
         """
         n = check_positive_int(n, "n")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TypeError(f"`seed` must be None or an int; received {seed!r}.")
+        seed = keras.random.SeedGenerator(seed)
         proposal = self._limit_proposal()
         levels = np.geomspace(self.sigma_max, self.sigma, n_levels)
+        self._log_sigma(float(levels[0]))  # Checks that sigma_max is known.
+
+        def score_fn(z, level):
+            z = ops.reshape(z, (-1, *self.feature_shape))
+            log_sigma = ops.full((ops.shape(z)[0],), ops.log(level))
+            gradient = backend.input_gradient(
+                lambda y: self._joint_energy(y, log_sigma), z
+            )[1]
+            return ops.reshape(gradient, (ops.shape(z)[0], -1))
+
         x = annealed_langevin(
-            lambda z, level: self.score(z, level), proposal.sample(n, seed),
-            levels, steps_per_level, step_scale, seed=seed,
+            score_fn, proposal.sample(n, seed), levels, steps_per_level,
+            step_scale, seed=seed,
         )
         x = ops.reshape(x, (n, *self.feature_shape))
         return super().sample(
