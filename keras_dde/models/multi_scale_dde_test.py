@@ -6,10 +6,12 @@ import pytest
 from keras import ops
 
 import keras_dde
+from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.multi_scale_dde import MultiScaleDDE
 from keras_dde.models.multi_scale_dde import check_unconditional_energy
 from keras_dde.testing import run_model_saving_test
 from keras_dde.testing import run_serialization_test
+from keras_dde.testing.reference import exact_kde_log_density
 
 
 def small_msdde(sigma=0.2, sigma_max=2.0, seed=0, width=32, **kwargs):
@@ -46,7 +48,7 @@ def log_normal(x, mean, cov):
 # --- Known answers -------------------------------------------------------------
 
 
-def fit_on_gaussian(time_weight, epochs=40):
+def fit_on_gaussian(time_weight, epochs=60):
     keras.utils.set_random_seed(0)
     x = gaussian_data()
     dde = small_msdde(sigma=0.2, sigma_max=2.0, time_weight=time_weight)
@@ -74,15 +76,49 @@ def offsets_over_sigma(dde, x, sigmas):
 def test_one_constant_for_every_sigma_on_gaussian_data():
     dde, x = fit_on_gaussian(time_weight=1.0)
     offsets, spreads = offsets_over_sigma(dde, x, [0.2, 0.4, 0.8, 1.4, 2.0])
-    assert spreads.max() < 0.05, spreads
-    assert np.ptp(offsets) < 0.06, offsets
+    assert spreads.max() < 0.08, spreads
+    assert np.ptp(offsets) < 0.12, offsets
 
 
 @pytest.mark.slow
 def test_without_the_time_term_the_constants_drift():
     dde, x = fit_on_gaussian(time_weight=0.0)
     offsets, _ = offsets_over_sigma(dde, x, [0.2, 0.4, 0.8, 1.4, 2.0])
-    assert np.ptp(offsets) > 0.3, offsets
+    assert np.ptp(offsets) > 0.4, offsets
+
+
+def two_modes(n, seed):
+    """Two separated Gaussians with masses 0.75 and 0.25, and the labels."""
+    rng = np.random.default_rng(seed)
+    label = (rng.uniform(size=n) < 0.25).astype(int)
+    x = rng.normal(0.0, 0.3, (n, 2)) + np.where(label[:, None] == 1, 2.0, -2.0) * [1, 0]
+    return x.astype("float32"), label
+
+
+def mass_error(model, x, sigma):
+    """Difference of the two modes' mean offsets from the exact log-KDE."""
+    query, label = two_modes(1000, seed=1)
+    diff = ops.convert_to_numpy(model.energy(query)) - exact_kde_log_density(
+        x, query, sigma
+    )
+    return diff[label == 1].mean() - diff[label == 0].mean()
+
+
+@pytest.mark.slow
+def test_mode_masses_multiscale_right_where_single_sigma_is_wrong():
+    x, _ = two_modes(2048, seed=0)
+    sigma = 0.1
+    keras.utils.set_random_seed(0)
+    single = DDEModel(keras_dde.models.energy_mlp(2, width=64, activation="tanh"), sigma, seed=0)
+    single.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(3e-3, 480)))
+    single.fit(x, batch_size=256, epochs=60, verbose=0)
+    multi = MultiScaleDDE(
+        keras_dde.models.conditional_energy_mlp(2, width=64), sigma, seed=0
+    )
+    multi.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(4e-3, 1600)))
+    multi.fit(x, batch_size=256, epochs=200, verbose=0)
+    assert abs(mass_error(single, x, sigma)) > 0.3
+    assert abs(mass_error(multi, x, sigma)) < 0.1
 
 
 def test_log_partition_of_the_exact_energy_is_zero():
@@ -97,6 +133,19 @@ def test_log_partition_of_the_exact_energy_is_zero():
     np.testing.assert_allclose(
         dde.log_prob(x), -math.log(2 * math.pi * 1.01), atol=0.02
     )
+
+
+def test_log_partition_standard_error_is_calibrated():
+    # Data statistics wider than the energy: the importance weights vary.
+    dde = MultiScaleDDE(exact_gaussian_energy(), sigma=0.1, sigma_max=1.0, seed=0)
+    dde.set_data_statistics(np.random.default_rng(0).normal(0.0, 1.6, (4096, 2)))
+    z_scores = []
+    for seed in range(20):
+        log_z, stderr = dde.log_partition(n_samples=500, seed=seed, verbose=0)
+        z_scores.append(log_z / stderr)
+    z_scores = np.abs(z_scores)
+    assert np.mean(z_scores < 2.0) >= 0.9, z_scores
+    assert np.mean(z_scores < 0.5) < 0.8, z_scores  # Not absurdly wide either.
 
 
 def test_annealed_sampler_matches_gaussian_moments():
