@@ -112,6 +112,21 @@ class MultiScaleDDE(DDEModel):
             self.build((None, *feature_shape))
 
     @property
+    def sigma(self):
+        """The target noise level (KDE bandwidth), a python float."""
+        return DDEModel.sigma.fget(self)
+
+    @sigma.setter
+    def sigma(self, value):
+        value = check_sigma(value)
+        if value >= self.sigma_max:  # False while sigma_max is nan.
+            raise ValueError(
+                f"`sigma` must stay below `sigma_max` ({self.sigma_max}); "
+                f"received {value}."
+            )
+        self.sigma_variable.assign(value)
+
+    @property
     def sigma_max(self):
         """The largest noise level, a python float (nan until known)."""
         return float(str(np.float32(ops.convert_to_numpy(self.sigma_max_variable))))
@@ -305,17 +320,21 @@ class MultiScaleDDE(DDEModel):
         return log_z, stderr
 
     def log_prob(self, x, sigma=None, batch_size=8192):
-        """Normalised `s(x, sigma) - log Z`, float32 numpy `(n,)`."""
-        if sigma is None:
-            return super().log_prob(x, batch_size=batch_size)
+        """Normalised `s(x, sigma) - log Z`, float32 numpy `(n,)`.
+
+        Uses the cached `log Z` of the last `log_partition` call (running
+        `log_partition()` first if there is none); warns if it is stale.
+        """
         x = check_data(x, "x", self.feature_shape)
-        shift = self.energy(x[:1]) - super().log_prob(x[:1])
-        return np.concatenate(
-            [
-                ops.convert_to_numpy(self.energy(x[i : i + batch_size], sigma))
-                for i in range(0, len(x), batch_size)
-            ]
-        ) - float(ops.convert_to_numpy(shift)[0])
+        batch_size = check_positive_int(batch_size, "batch_size")
+        self._log_sigma(sigma)  # Checks the level before any work.
+        cached = normalization.cached_log_partition(self)
+        log_z = self.log_partition(verbose=0)[0] if cached is None else cached[0]
+        energies = [
+            ops.convert_to_numpy(self.energy(x[i : i + batch_size], sigma))
+            for i in range(0, len(x), batch_size)
+        ]
+        return (np.concatenate(energies) - log_z).astype("float32")
 
     def sample(
         self, n, n_levels=10, steps_per_level=50, step_scale=0.1, n_steps=100,

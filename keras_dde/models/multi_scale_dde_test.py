@@ -130,8 +130,10 @@ def test_log_partition_of_the_exact_energy_is_zero():
     log_z_is, _ = dde.log_partition(method="is", n_samples=50_000, seed=0, verbose=0)
     assert abs(log_z_is) < 0.02
     x = np.zeros((1, 2), "float32")
+    dde.log_partition(n_samples=50_000, seed=0, verbose=0)
+    np.testing.assert_allclose(dde.log_prob(x), -math.log(2 * math.pi * 1.01), atol=0.02)
     np.testing.assert_allclose(
-        dde.log_prob(x), -math.log(2 * math.pi * 1.01), atol=0.02
+        dde.log_prob(x, sigma=1.0), -math.log(2 * math.pi * 2.0), atol=0.02
     )
 
 
@@ -245,6 +247,19 @@ def test_sigma_outside_the_trained_range_is_refused():
             with pytest.raises(ValueError, match=r"trained range \[0.2, 2.0\]"):
                 method(x, sigma=sigma)
     dde.energy(x, sigma=2.0)  # The ends are inside.
+
+
+def test_sigma_can_change_but_stays_below_sigma_max():
+    dde = small_msdde(sigma=0.2, sigma_max=2.0)
+    dde.sigma = 0.3
+    assert dde.sigma == 0.3
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(dde.energy(np.ones((2, 2), "float32"))),
+        ops.convert_to_numpy(dde.energy(np.ones((2, 2), "float32"), sigma=0.3)),
+        rtol=1e-6,
+    )
+    with pytest.raises(ValueError, match="below `sigma_max`"):
+        dde.sigma = 2.0
 
 
 def test_fit_on_a_dataset_needs_sigma_max_or_statistics():
