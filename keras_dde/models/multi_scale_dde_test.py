@@ -77,7 +77,7 @@ def test_one_constant_for_every_sigma_on_gaussian_data():
     dde, x = fit_on_gaussian(time_weight=1.0)
     offsets, spreads = offsets_over_sigma(dde, x, [0.2, 0.4, 0.8, 1.4, 2.0])
     assert spreads.max() < 0.08, spreads
-    assert np.ptp(offsets) < 0.12, offsets
+    assert np.ptp(offsets) < 0.2, offsets  # Without the u-term: > 0.4, below.
 
 
 @pytest.mark.slow
