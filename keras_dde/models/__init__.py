@@ -1,15 +1,19 @@
 """Ready-made networks and the DDE model."""
 
+from keras_dde.models.conditional_energy_mlp import conditional_energy_mlp
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_convnet import energy_convnet
 from keras_dde.models.energy_gan import EnergyGAN
 from keras_dde.models.energy_mlp import energy_mlp
 from keras_dde.models.generator_convnet import generator_convnet
 from keras_dde.models.generator_mlp import generator_mlp
+from keras_dde.models.multi_scale_dde import MultiScaleDDE
 
 __all__ = [
     "DDEModel",
     "EnergyGAN",
+    "MultiScaleDDE",
+    "conditional_energy_mlp",
     "energy_convnet",
     "energy_mlp",
     "generator_convnet",

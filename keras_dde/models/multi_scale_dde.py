@@ -1,0 +1,425 @@
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_dde import backend
+from keras_dde.density import normalization
+from keras_dde.density.annealed_langevin import annealed_langevin
+from keras_dde.density.gaussian_proposal import GaussianProposal
+from keras_dde.models.dde_model import DDEModel
+from keras_dde.models.multi_scale_loss import multi_scale_score_matching
+from keras_dde.utils.validation import check_data
+from keras_dde.utils.validation import check_positive_int
+from keras_dde.utils.validation import check_sigma
+from keras_dde.utils.validation import is_array_like
+
+# With `sigma_max=None`, `fit` sets it to this multiple of the data's largest
+# principal standard deviation: the smoothed modes then overlap.
+SIGMA_MAX_SCALE = 1.0
+
+
+@keras.saving.register_keras_serializable(package="keras_dde")
+class MultiScaleDDE(DDEModel):
+    """A noise-conditional DDE: one energy `s(x, sigma)` for all noise levels.
+
+    A `DDEModel` is blind to the relative mass of modes whose smoothed
+    versions do not overlap (Wenliang & Kanagawa, 2020): it fits the right
+    shape in each mode and an arbitrary constant per mode. `MultiScaleDDE`
+    trains `s(x, u)`, `u = log sigma`, at noise levels drawn log-uniformly in
+    `[sigma, sigma_max]` (a fraction `target_fraction` of each batch at
+    `sigma`) with `keras_dde.models.multi_scale_loss`: denoising score
+    matching in `x` plus its twin in `u`, whose target `|eps|^2 - d` is the
+    noisy `d/du log p_sigma`. The joint gradient then fixes `s = log p_sigma +
+    C` with one `C` for every sigma: at `sigma_max` the modes overlap and
+    score matching sees their masses; the `u`-term carries them down.
+
+    Since `log Z` is the same at every sigma, `log_partition` estimates it at
+    `sigma_max`, where `p_sigma` is close to `N(m, C + sigma_max^2 I)`, and
+    `sample` anneals Langevin dynamics from `sigma_max` down to `sigma`.
+
+    Args:
+        energy: a Keras model with two inputs `[x, log_sigma]`, shapes
+            `(batch, *features)` and `(batch, 1)`, and one scalar output per
+            sample, e.g. `keras_dde.models.conditional_energy_mlp`.
+        sigma: float, the target noise level (KDE bandwidth).
+        sigma_max: float > sigma, the largest noise level; None sets it at
+            the first `fit` (or `set_data_statistics`) to the data's largest
+            principal standard deviation.
+        seed: int or None, seeds the training noise and noise levels.
+        time_weight: float >= 0, the weight of the `u`-term.
+        target_fraction: float in [0, 1), the share of each batch at `sigma`.
+        **kwargs: standard `keras.Model` arguments.
+
+    Example:
+    ```python
+    energy = keras_dde.models.conditional_energy_mlp(2)
+    dde = keras_dde.MultiScaleDDE(energy, sigma=0.08)
+    schedule = keras.optimizers.schedules.CosineDecay(4e-3, 600 * 16)
+    dde.compile(keras.optimizers.Adam(schedule))
+    dde.fit(x, batch_size=512, epochs=600)  # 8k points
+    log_z, stderr = dde.log_partition()
+    log_p = dde.log_prob(x_test)              # normalised, at sigma
+    coarse = dde.energy(x_test, sigma=0.5)    # same constant
+    ```
+
+    References:
+        - [Song & Ermon, 2019](https://arxiv.org/abs/1907.05600)
+        - [Choi et al., 2022](https://arxiv.org/abs/2111.11010)
+        - [Wenliang & Kanagawa, 2020](https://arxiv.org/abs/2008.11751)
+    """
+
+    def __init__(
+        self,
+        energy,
+        sigma=0.1,
+        sigma_max=None,
+        seed=None,
+        time_weight=1.0,
+        target_fraction=0.5,
+        **kwargs,
+    ):
+        check_conditional_energy(energy)
+        sigma = check_sigma(sigma)
+        if sigma_max is not None:
+            sigma_max = check_sigma(sigma_max, "sigma_max")
+            if sigma_max <= sigma:
+                raise ValueError(
+                    f"`sigma_max` must be larger than `sigma` ({sigma}); received "
+                    f"{sigma_max}. Use a `DDEModel` for a single noise level."
+                )
+        if not (isinstance(time_weight, (int, float)) and time_weight >= 0):
+            raise ValueError(f"`time_weight` must be >= 0; received {time_weight!r}.")
+        if not (isinstance(target_fraction, (int, float)) and 0 <= target_fraction < 1):
+            raise ValueError(
+                f"`target_fraction` must be in [0, 1); received {target_fraction!r}."
+            )
+        super().__init__(energy, sigma=sigma, seed=seed, **kwargs)
+        self.time_weight = float(time_weight)
+        self.target_fraction = float(target_fraction)
+        self.sigma_max_argument = sigma_max
+        self.sigma_max_variable = self.add_weight(
+            shape=(),
+            initializer=keras.initializers.Constant(
+                float("nan") if sigma_max is None else sigma_max
+            ),
+            trainable=False,
+            name="sigma_max",
+        )
+        feature_shape = tuple(energy.inputs[0].shape[1:])
+        if None not in feature_shape:
+            self.build((None, *feature_shape))
+
+    @property
+    def sigma(self):
+        """The target noise level (KDE bandwidth), a python float."""
+        return DDEModel.sigma.fget(self)
+
+    @sigma.setter
+    def sigma(self, value):
+        value = check_sigma(value)
+        if value >= self.sigma_max:  # False while sigma_max is nan.
+            raise ValueError(
+                f"`sigma` must stay below `sigma_max` ({self.sigma_max}); "
+                f"received {value}."
+            )
+        self.sigma_variable.assign(value)
+
+    @property
+    def sigma_max(self):
+        """The largest noise level, a python float (nan until known)."""
+        return float(str(np.float32(ops.convert_to_numpy(self.sigma_max_variable))))
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        expected = tuple(self.energy_network.inputs[0].shape[1:])
+        if tuple(input_shape[1:]) != expected:
+            raise ValueError(
+                f"The data has per-sample shape {tuple(input_shape[1:])}, but "
+                f"`energy` expects {expected}."
+            )
+        output = self.energy_network.compute_output_spec(
+            [keras.KerasTensor(input_shape), keras.KerasTensor((input_shape[0], 1))]
+        )
+        output_shape = tuple(getattr(output, "shape", ()))
+        if len(output_shape) not in (1, 2) or output_shape[1:] not in ((), (1,)):
+            raise ValueError(
+                "`energy` must return one scalar per sample, shape (batch,) or "
+                f"(batch, 1); it returns shape {output_shape}."
+            )
+        self._feature_shape = tuple(input_shape[1:])
+        self.noise.build(input_shape)
+        normalization.build_state(self, self._feature_shape)
+
+    # --- What a multi-scale DDE computes --------------------------------------
+
+    def _log_sigma(self, sigma):
+        """`log sigma` as a scalar tensor, checked against `[sigma, sigma_max]`."""
+        if sigma is None:
+            return ops.log(self.sigma_variable)
+        sigma = check_sigma(sigma)
+        low, high = self.sigma, self.sigma_max
+        if not (low * (1 - 1e-6) <= sigma <= high * (1 + 1e-6)):
+            raise ValueError(
+                f"`sigma` must lie in the trained range [{low}, {high}] (the "
+                f"model's sigma and sigma_max); received {sigma}."
+                + (" sigma_max is set by `fit`." if math.isnan(high) else "")
+            )
+        return ops.convert_to_tensor(math.log(sigma), "float32")
+
+    def _joint_energy(self, x, log_sigma, training=None):
+        """`s(x, u)` for `x` `(batch, *features)` and `u` `(batch,)`."""
+        values = self.energy_network(
+            [x, ops.reshape(log_sigma, (-1, 1))], training=training
+        )
+        if len(values.shape) == 2:
+            values = ops.squeeze(values, axis=-1)
+        return values
+
+    def call(self, inputs, training=None):
+        log_sigma = ops.log(ops.cast(self.sigma_variable, inputs.dtype))
+        return self._joint_energy(
+            inputs, ops.full((ops.shape(inputs)[0],), log_sigma), training
+        )
+
+    def energy(self, x, sigma=None):
+        """Unnormalised log-density `s(x, sigma)` (default: the model's sigma)."""
+        x = ops.convert_to_tensor(x, dtype=self.compute_dtype)
+        log_sigma = ops.full((ops.shape(x)[0],), self._log_sigma(sigma))
+        return self._joint_energy(x, log_sigma)
+
+    def score(self, x, sigma=None):
+        """`grad_x s(x, sigma)`, same shape as `x`."""
+        x = ops.convert_to_tensor(x, dtype=self.compute_dtype)
+        log_sigma = ops.full((ops.shape(x)[0],), self._log_sigma(sigma))
+        return backend.input_gradient(
+            lambda z: self._joint_energy(z, log_sigma), x
+        )[1]
+
+    def denoise(self, x, sigma=None):
+        """Tweedie's denoiser `x + sigma^2 grad_x s(x, sigma)`."""
+        level = self.sigma if sigma is None else check_sigma(sigma)
+        return ops.convert_to_tensor(x, self.compute_dtype) + level**2 * self.score(
+            x, sigma
+        )
+
+    # --- Training ------------------------------------------------------------
+
+    def compute_dde_loss(self, x, sample_weight=None, training=False):
+        """Mean multi-scale score matching loss on fresh levels and noise."""
+        batch = ops.shape(x)[0]
+        dim = int(np.prod(self.feature_shape))
+        low = ops.log(ops.cast(self.sigma_variable, x.dtype))
+        high = ops.log(ops.cast(self.sigma_max_variable, x.dtype))
+        # Normal draws (distinct per replica) mapped to uniforms.
+        draws = backend.normal((batch, 2), seed=self.noise.seed_generator, dtype=x.dtype)
+        uniform = 0.5 * (1.0 + ops.erf(draws / math.sqrt(2.0)))
+        log_sigma = ops.where(
+            uniform[:, 1] < self.target_fraction, low, low + uniform[:, 0] * (high - low)
+        )
+        sigma = ops.exp(log_sigma)
+        noisy, eps = self.noise(
+            x, sigma=ops.reshape(sigma, (-1,) + (1,) * len(self.feature_shape))
+        )
+        joint = ops.concatenate(
+            [ops.reshape(noisy, (-1, dim)), log_sigma[:, None]], axis=-1
+        )
+
+        def joint_energy(z):
+            x_part = ops.reshape(z[:, :dim], (-1, *self.feature_shape))
+            return self._joint_energy(x_part, z[:, dim], training)
+
+        _, gradient = backend.input_gradient(joint_energy, joint)
+        per_sample = multi_scale_score_matching(
+            gradient[:, :dim],
+            gradient[:, dim],
+            ops.reshape(eps, (-1, dim)),
+            sigma,
+            self.time_weight,
+        )
+        if sample_weight is None:
+            return ops.mean(per_sample)
+        sample_weight = ops.cast(ops.reshape(sample_weight, (-1,)), per_sample.dtype)
+        return ops.sum(per_sample * sample_weight) / ops.sum(sample_weight)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`DDEModel.fit`; with `sigma_max=None` it is set from array data first."""
+        if math.isnan(self.sigma_max):
+            if x is None or not is_array_like(x):
+                if float(ops.convert_to_numpy(self.data_count)) <= 0:
+                    raise ValueError(
+                        "`sigma_max` is unknown: pass `sigma_max=` to "
+                        "`MultiScaleDDE`, or call `set_data_statistics(data)` "
+                        "before fitting a dataset."
+                    )
+            else:
+                self.set_data_statistics(check_data(x, "x", self.feature_shape))
+        return super().fit(x, y, *args, **kwargs)
+
+    def set_data_statistics(self, data, sample_weight=None):
+        super().set_data_statistics(data, sample_weight)
+        if math.isnan(self.sigma_max):
+            self.sigma_max_variable.assign(default_sigma_max(self))
+
+    # --- Normalised density and sampling -------------------------------------
+
+    def _limit_proposal(self):
+        if float(ops.convert_to_numpy(self.data_count)) <= 0 or math.isnan(
+            self.sigma_max
+        ):
+            raise ValueError(
+                "The model has no data statistics or sigma_max: `fit` it on "
+                "array data or call `set_data_statistics(data)` first."
+            )
+        return GaussianProposal.from_moments(
+            ops.convert_to_numpy(self.data_mean),
+            ops.convert_to_numpy(self.data_covariance),
+            sigma=self.sigma_max,
+        )
+
+    def log_partition(
+        self, method="limit", n_samples=None, seed=None, return_info=False, **kwargs
+    ):
+        """Estimates `log Z`, the same at every sigma, with a standard error.
+
+        `method="limit"` (default) is importance sampling of `s(., sigma_max)`
+        from `N(m, C + sigma_max^2 I)` (the data's moments), nearly the exact
+        smoothed density there, so the weights vary little. `"is"` and
+        `"ais"` run `DDEModel.log_partition` at the target sigma instead (its
+        keyword arguments apply). The estimate is cached for `log_prob`.
+
+        Returns:
+            `(log_z, stderr)`, with `return_info` also a dict.
+        """
+        if method != "limit":
+            return super().log_partition(
+                method=method, n_samples=n_samples, seed=seed,
+                return_info=return_info, **kwargs,
+            )
+        if kwargs.get("data") is not None or kwargs.get("proposal") is not None:
+            raise ValueError("`method='limit'` uses the stored data statistics.")
+        n_samples = check_positive_int(n_samples or 200_000, "n_samples")
+        proposal = self._limit_proposal()
+        shape = tuple(self.feature_shape)
+        log_sigma = math.log(self.sigma_max)
+
+        def energy_fn(u):
+            x = ops.reshape(proposal.from_whitened(u), (-1, *shape))
+            return self._joint_energy(x, ops.full((ops.shape(x)[0],), log_sigma))
+
+        log_z, stderr, ess = normalization.importance_sampling(
+            energy_fn, proposal, n_samples, kwargs.get("batch_size", 8192), seed,
+            kwargs.get("verbose", "auto"),
+        )
+        self.log_z.assign(log_z)
+        self.log_z_stderr.assign(stderr)
+        self.log_z_fingerprint.assign(normalization.weights_fingerprint(self))
+        if return_info:
+            return log_z, stderr, {"method": "limit", "n_samples": n_samples, "ess": ess}
+        return log_z, stderr
+
+    def log_prob(self, x, sigma=None, batch_size=8192):
+        """Normalised `s(x, sigma) - log Z`, float32 numpy `(n,)`.
+
+        Uses the cached `log Z` of the last `log_partition` call (running
+        `log_partition()` first if there is none); warns if it is stale.
+        """
+        x = check_data(x, "x", self.feature_shape)
+        batch_size = check_positive_int(batch_size, "batch_size")
+        self._log_sigma(sigma)  # Checks the level before any work.
+        cached = normalization.cached_log_partition(self)
+        log_z = self.log_partition(verbose=0)[0] if cached is None else cached[0]
+        energies = [
+            ops.convert_to_numpy(self.energy(x[i : i + batch_size], sigma))
+            for i in range(0, len(x), batch_size)
+        ]
+        return (np.concatenate(energies) - log_z).astype("float32")
+
+    def sample(
+        self, n, n_levels=10, steps_per_level=50, step_scale=0.1, n_steps=100,
+        seed=None, verbose="auto", return_info=False, **kwargs,
+    ):
+        """Draws `n` samples by annealed Langevin dynamics, then MALA.
+
+        Chains start from `N(m, C + sigma_max^2 I)` and run
+        `keras_dde.density.annealed_langevin` over `n_levels` geometric
+        levels from `sigma_max` to `sigma` (NCSN), then `n_steps` MALA
+        steps on `s(., sigma)` (`DDEModel.sample`, whose other keyword
+        arguments apply) remove the discretisation bias.
+
+        References:
+            - [Song & Ermon, 2019](https://arxiv.org/abs/1907.05600)
+        """
+        n = check_positive_int(n, "n")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TypeError(f"`seed` must be None or an int; received {seed!r}.")
+        seed = keras.random.SeedGenerator(seed)
+        proposal = self._limit_proposal()
+        levels = np.geomspace(self.sigma_max, self.sigma, n_levels)
+        self._log_sigma(float(levels[0]))  # Checks that sigma_max is known.
+
+        def score_fn(z, level):
+            z = ops.reshape(z, (-1, *self.feature_shape))
+            log_sigma = ops.full((ops.shape(z)[0],), ops.log(level))
+            gradient = backend.input_gradient(
+                lambda y: self._joint_energy(y, log_sigma), z
+            )[1]
+            return ops.reshape(gradient, (ops.shape(z)[0], -1))
+
+        x = annealed_langevin(
+            score_fn, proposal.sample(n, seed), levels, steps_per_level,
+            step_scale, seed=seed,
+        )
+        x = ops.reshape(x, (n, *self.feature_shape))
+        return super().sample(
+            n, n_steps=n_steps, init=ops.convert_to_numpy(x), seed=seed,
+            verbose=verbose, return_info=return_info, **kwargs,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "sigma_max": self.sigma_max_argument,
+                "time_weight": self.time_weight,
+                "target_fraction": self.target_fraction,
+            }
+        )
+        return config
+
+
+def default_sigma_max(model):
+    """`SIGMA_MAX_SCALE` times the data's largest principal standard deviation."""
+    covariance = ops.convert_to_numpy(model.data_covariance).astype("float64")
+    top = covariance.max() if covariance.ndim == 1 else np.linalg.eigvalsh(covariance)[-1]
+    return max(SIGMA_MAX_SCALE * math.sqrt(max(top, 0.0)), 2.0 * model.sigma)
+
+
+def check_conditional_energy(energy):
+    """Raises unless `energy` is a Keras model with inputs `[x, log_sigma]`."""
+    if not isinstance(energy, keras.layers.Layer):
+        raise TypeError(
+            "`energy` must be a Keras model with inputs `[x, log_sigma]`; "
+            f"received {type(energy).__name__}."
+        )
+    inputs = getattr(energy, "inputs", None) if isinstance(energy, keras.Model) else None
+    if not inputs or len(inputs) != 2 or tuple(inputs[1].shape[1:]) != (1,):
+        raise TypeError(
+            "`MultiScaleDDE` needs a noise-conditional energy: a functional "
+            "Keras model with two inputs `[x, log_sigma]` of shapes "
+            "`(batch, *features)` and `(batch, 1)`, e.g. "
+            "`keras_dde.models.conditional_energy_mlp(input_dim)`. For a "
+            "network of `x` alone use `keras_dde.DDEModel`."
+        )
+
+
+def check_unconditional_energy(energy):
+    """Raises if `energy` takes a noise level: for `DDEModel.__init__`."""
+    inputs = getattr(energy, "inputs", None) if isinstance(energy, keras.Model) else None
+    if inputs is not None and len(inputs) > 1:
+        raise TypeError(
+            f"`energy` takes {len(inputs)} inputs; `DDEModel` needs a network of "
+            "`x` alone. For a noise-conditional network `[x, log_sigma]` use "
+            "`keras_dde.MultiScaleDDE`."
+        )
