@@ -134,6 +134,7 @@ class GaussianMixtureProposal:
             max_components: int, the largest mixture "auto" tries.
         """
         from sklearn.mixture import GaussianMixture
+        from threadpoolctl import threadpool_limits
 
         x = check_data(x, "x")
         x = x.reshape(len(x), -1).astype("float64")
@@ -165,18 +166,16 @@ class GaussianMixtureProposal:
         # The floor of `GaussianProposal.from_moments`, for degenerate data.
         reg = 1e-6 * max(float(np.trace(covariance)) / dim, 1e-12)
         state = int(rng.integers(2**31 - 1))
-        best = None
-        for k in candidates:
-            gmm = GaussianMixture(
-                k, covariance_type="full", reg_covar=reg, random_state=state
-            ).fit(x)
-            if len(candidates) == 1:
-                best = gmm
-                break
-            bic = gmm.bic(x)
-            if best is None or bic < best[0]:
-                best = (bic, gmm)
-        gmm = best if len(candidates) == 1 else best[1]
+        fits = []
+        # Small fits: BLAS and OpenMP threads only contend with the backend's
+        # own pools (measured on 2 cores, d=16: 5 s threaded, 0.2 s not).
+        with threadpool_limits(1):
+            for k in candidates:
+                gmm = GaussianMixture(
+                    k, covariance_type="full", reg_covar=reg, random_state=state
+                ).fit(x)
+                fits.append((gmm.bic(x) if len(candidates) > 1 else 0.0, k, gmm))
+        gmm = min(fits, key=lambda fit: fit[:2])[2]
         covariances = widen * gmm.covariances_ + (sigma**2 + reg) * np.eye(dim)
         return cls(gmm.means_, covariances, gmm.weights_)
 

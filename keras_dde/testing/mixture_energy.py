@@ -7,7 +7,7 @@ from keras_dde.testing.gaussian_mixture_energy import random_covariance
 
 
 def random_mixture_energy(
-    dim, seed, n_components=2, separation=4.0, condition=10.0, offset=1.7
+    dim, seed, n_components=2, separation=8.0, condition=30.0, offset=1.7
 ):
     """A `GaussianMixtureEnergy` with random means, covariances and weights.
 
