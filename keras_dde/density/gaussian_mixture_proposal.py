@@ -12,6 +12,8 @@ from keras_dde.utils.validation import check_sample_weight
 
 # `n_components="auto"` picks by BIC among 1..DEFAULT_MAX_COMPONENTS.
 DEFAULT_MAX_COMPONENTS = 5
+# `from_data` fits to at most this many rows.
+DEFAULT_MAX_SAMPLES = 20_000
 
 
 class GaussianMixtureProposal:
@@ -113,6 +115,7 @@ class GaussianMixtureProposal:
         seed=None,
         widen=1.1,
         max_components=DEFAULT_MAX_COMPONENTS,
+        max_samples=DEFAULT_MAX_SAMPLES,
     ):
         """Fits a mixture to `x` with `sklearn.mixture.GaussianMixture`.
 
@@ -132,6 +135,8 @@ class GaussianMixtureProposal:
             seed: int or None, for the resample and sklearn's k-means start.
             widen: float >= 1, the covariance factor.
             max_components: int, the largest mixture "auto" tries.
+            max_samples: int, the mixture is fitted to a random subset of at
+                most this many rows (the fit is O(n k d^2) per iteration).
         """
         from sklearn.mixture import GaussianMixture
         from threadpoolctl import threadpool_limits
@@ -158,9 +163,12 @@ class GaussianMixtureProposal:
                     f"samples in `x` ({len(x)})."
                 )
         rng = np.random.default_rng(seed)
+        size = min(len(x), check_positive_int(max_samples, "max_samples"))
         if sample_weight is not None:
             weights = check_sample_weight(sample_weight, len(x)).astype("float64")
-            x = x[rng.choice(len(x), size=len(x), p=weights / weights.sum())]
+            x = x[rng.choice(len(x), size=size, p=weights / weights.sum())]
+        elif size < len(x):
+            x = x[rng.choice(len(x), size=size, replace=False)]
         _, covariance = weighted_moments(x)
         dim = x.shape[1]
         # The floor of `GaussianProposal.from_moments`, for degenerate data.
@@ -178,6 +186,17 @@ class GaussianMixtureProposal:
         gmm = min(fits, key=lambda fit: fit[:2])[2]
         covariances = widen * gmm.covariances_ + (sigma**2 + reg) * np.eye(dim)
         return cls(gmm.means_, covariances, gmm.weights_)
+
+    @classmethod
+    def from_components(cls, means, covariances, weights, sigma=0.0):
+        """`sum_k w_k N(mu_k, Sigma_k + sigma^2 I)`: stored components (e.g.
+        the padded arrays of `padded`, kept as model weights and fitted with
+        `sigma=0`) plus the KDE's smoothing at the model's current sigma."""
+        covariances = np.asarray(covariances, dtype="float64")
+        dim = np.shape(means)[-1]
+        if covariances.ndim == 2:
+            covariances = np.stack([np.diag(c) for c in covariances])
+        return cls(means, covariances + sigma**2 * np.eye(dim), weights)
 
     @property
     def dim(self):

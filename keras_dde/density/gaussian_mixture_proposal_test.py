@@ -86,6 +86,11 @@ def test_from_data_picks_the_components_and_widens_them():
     np.testing.assert_allclose(proposal.covariances[order], expected, atol=0.5, rtol=0.1)
     three = GaussianMixtureProposal.from_data(data, n_components=3, seed=0)
     assert three.n_components == 3
+    subset = GaussianMixtureProposal.from_data(data, max_samples=1000, seed=0)
+    assert subset.n_components == 2
+    np.testing.assert_allclose(
+        subset.means[np.argsort(subset.means[:, 0])], proposal.means[order], atol=0.3
+    )
     # Weights that drop one mode leave one component, at the other mode.
     component = np.argmin(
         np.linalg.norm(data[:, None] - energy.means[None], axis=-1), axis=1
@@ -103,8 +108,13 @@ def test_padded_and_config_round_trips():
     expected = keras.ops.convert_to_numpy(proposal.log_prob(x))
     means, covariances, weights = proposal.padded(5)
     assert means.shape == (5, 3) and covariances.shape == (5, 3, 3)
+    smoothed = GaussianMixtureProposal.from_components(means, covariances, weights, 0.5)
+    np.testing.assert_allclose(
+        smoothed.covariances, proposal.covariances + 0.25 * np.eye(3)
+    )
     for rebuilt in (
         GaussianMixtureProposal(means, covariances, weights),
+        GaussianMixtureProposal.from_components(means, covariances, weights),
         GaussianMixtureProposal.from_config(proposal.get_config()),
     ):
         assert rebuilt.n_components == 2
@@ -175,3 +185,5 @@ def test_bad_input():
         GaussianMixtureProposal.from_data(x, widen=0.5)
     with pytest.raises(ValueError, match="sigma"):
         GaussianMixtureProposal.from_data(x, sigma=-1.0)
+    with pytest.raises(ValueError, match="max_samples"):
+        GaussianMixtureProposal.from_data(x, max_samples=0)
