@@ -1,4 +1,5 @@
 import math
+import numbers
 
 import keras
 import numpy as np
@@ -143,9 +144,9 @@ class GaussianMixtureProposal:
 
         x = check_data(x, "x")
         x = x.reshape(len(x), -1).astype("float64")
-        if not (isinstance(sigma, (int, float)) and sigma >= 0):
+        if not (isinstance(sigma, numbers.Real) and sigma >= 0):
             raise ValueError(f"`sigma` must be a number >= 0; received {sigma!r}.")
-        if not (isinstance(widen, (int, float)) and widen >= 1):
+        if not (isinstance(widen, numbers.Real) and widen >= 1):
             raise ValueError(f"`widen` must be a number >= 1; received {widen!r}.")
         if isinstance(n_components, str):
             if n_components != "auto":
