@@ -60,7 +60,9 @@ METHODS = {
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="2:2,2:8,2:16,4:16", help="components:dim,...")
+    parser.add_argument(
+        "--cases", default="2:2,2:8,2:16,4:16", help="components:dim,..."
+    )
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--methods", default="all", help="comma-separated prefixes")
     parser.add_argument(
@@ -71,7 +73,9 @@ def main():
     methods = METHODS
     if args.methods != "all":
         prefixes = [p.strip().lower() for p in args.methods.split(",")]
-        methods = {k: v for k, v in METHODS.items() if k.lower().startswith(tuple(prefixes))}
+        methods = {
+            k: v for k, v in METHODS.items() if k.lower().startswith(tuple(prefixes))
+        }
     rows = []
     for case in args.cases.split(","):
         components, dim = (int(v) for v in case.split(":"))

@@ -36,7 +36,10 @@ def test_log_prob_matches_scipy_and_samples_have_the_moments():
     proposal = GaussianMixtureProposal(means, covariances, weights)
     x = 3.0 * rng.normal(size=(20, 4))
     exact = np.log(
-        sum(w * multivariate_normal(m, c).pdf(x) for m, c, w in zip(means, covariances, weights))
+        sum(
+            w * multivariate_normal(m, c).pdf(x)
+            for m, c, w in zip(means, covariances, weights)
+        )
     )
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(proposal.log_prob(x)), exact, rtol=1e-4
@@ -83,7 +86,9 @@ def test_from_data_picks_the_components_and_widens_them():
         proposal.mixture_weights[order], energy.mixture_weights[truth], atol=0.03
     )
     expected = 1.1 * energy.covariances[truth] + 0.25 * np.eye(3)
-    np.testing.assert_allclose(proposal.covariances[order], expected, atol=0.5, rtol=0.1)
+    np.testing.assert_allclose(
+        proposal.covariances[order], expected, atol=0.5, rtol=0.1
+    )
     three = GaussianMixtureProposal.from_data(data, n_components=3, seed=0)
     assert three.n_components == 3
     subset = GaussianMixtureProposal.from_data(data, max_samples=1000, seed=0)
