@@ -249,7 +249,8 @@ class GaussianMixtureProposal:
         """The u-gradient of `log_prob_whitened`, `-sum_k r_k B_k^-T z_k`."""
         z = self._whitened_residuals(u)
         coefficients = ops.convert_to_tensor(self._log_coefficients, u.dtype)
-        resp = ops.softmax(coefficients - 0.5 * ops.sum(ops.square(z), -1), axis=-1)
+        logits = coefficients - 0.5 * ops.sum(ops.square(z), -1)
+        resp = ops.exp(logits - ops.logsumexp(logits, axis=-1, keepdims=True))
         inverses = ops.convert_to_tensor(self._block_inverses, u.dtype)
         return -ops.einsum("nk,kde,nkd->ne", resp, inverses, z)
 
