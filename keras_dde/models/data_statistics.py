@@ -20,7 +20,7 @@ from keras_dde.utils.validation import check_sample_weight
 # Above this many features the covariance is kept diagonal.
 MAX_FULL_COVARIANCE_DIM = 1024
 # Up to this many features the layer also keeps a Gaussian mixture ...
-MAX_MIXTURE_DIM = 32
+MAX_MIXTURE_DIM = 16
 # ... fitted to at most this many rows (the fit is O(rows k d^2)).
 MIXTURE_ROWS = 5000
 

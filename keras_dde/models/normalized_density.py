@@ -97,7 +97,7 @@ class NormalizedDensity:
         The statistics are the non-trainable weights of the layer
         `data_statistics` (`data_mean`, `data_covariance`, diagonal above
         1024 features, and `data_count`), saved in `.keras` files, with, up
-        to 32 features, a Gaussian mixture fitted to the data (at most 5
+        to 16 features, a Gaussian mixture fitted to the data (at most 5
         components, chosen by BIC; on at most 5,000 rows: a random subset
         of an array, the first rows of batches), the proposal of
         `log_partition` and `sample`.
@@ -201,14 +201,14 @@ class NormalizedDensity:
         The proposal `q` is, by default, a Gaussian mixture fitted to the
         training data (to `data`, or the one kept from `fit` when `data` is
         None), with covariances `+ sigma^2 I`; it covers every mode of
-        multimodal data. Without one (more than 32 features, or statistics
+        multimodal data. Without one (more than 16 features, or statistics
         from before mixtures were kept) it is the Gaussian
         `N(m, C + sigma^2 I)` with the data's mean `m` and covariance `C`
         (the exact moments of the KDE a DDE approximates). `method="is"` is
         importance sampling from `q`; `"ais"` is annealed importance
         sampling (one MALA step at each of `n_steps` temperatures along
         `q^(1 - beta) exp(s)^beta`), needed beyond a few dimensions with a
-        Gaussian. `"auto"` uses IS from a mixture (up to 32 features) or
+        Gaussian. `"auto"` uses IS from a mixture (up to 16 features) or
         for up to 2 features, and AIS otherwise. The estimate is cached in
         the model (and saved with it) for `log_prob`.
 
