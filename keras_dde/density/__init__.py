@@ -6,6 +6,7 @@ The old names are re-exported here; import them from their new homes.
 
 import warnings
 
+from keras_dde.partition import GaussianMixtureProposal
 from keras_dde.partition import GaussianProposal
 from keras_dde.partition import annealed_importance_sampling
 from keras_dde.partition import annealing_schedule
@@ -19,6 +20,7 @@ warnings.warn(
 )
 
 __all__ = [
+    "GaussianMixtureProposal",
     "GaussianProposal",
     "annealed_importance_sampling",
     "annealing_schedule",

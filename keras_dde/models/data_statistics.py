@@ -1,32 +1,48 @@
 """The data statistics a DDE keeps, so that it normalises and samples alone.
 
 A streaming, weighted mean and scatter matrix (Chan et al.'s pairwise
-update, in float64) over an array or over batches, stored in the
-non-trainable weights of a small layer that the model owns.
+update, in float64) over an array or over batches, and, up to
+`MAX_MIXTURE_DIM` features, a Gaussian mixture fitted to the data (to at
+most `MIXTURE_ROWS` rows: a random subset of an array, the first rows of a
+stream of batches), stored in the non-trainable weights of a small layer
+that the model owns.
 """
 
 import keras
 import numpy as np
 from keras import ops
 
+from keras_dde.partition.gaussian_mixture_proposal import DEFAULT_MAX_COMPONENTS
+from keras_dde.partition.gaussian_mixture_proposal import GaussianMixtureProposal
 from keras_dde.utils.validation import check_data
 from keras_dde.utils.validation import check_sample_weight
 
 # Above this many features the covariance is kept diagonal.
 MAX_FULL_COVARIANCE_DIM = 1024
+# Up to this many features the layer also keeps a Gaussian mixture ...
+MAX_MIXTURE_DIM = 16
+# ... fitted to at most this many rows (the fit is O(rows k d^2)).
+MIXTURE_ROWS = 5000
 
 
 class MomentAccumulator:
     """Streaming weighted mean and scatter matrix (Chan et al.), in float64."""
 
-    def __init__(self):
+    def __init__(self, keep_rows=0):
         self.count = 0.0
         self.n = 0
         self.mean = None
         self.scatter = None
+        # The first `keep_rows` rows and weights, for a mixture fit.
+        self.keep_rows = keep_rows if keep_rows else 0
+        self.rows = []
 
     def update(self, x, weights=None):
         """Adds the rows of `x` `(n, d)` with optional `weights` `(n,)`."""
+        kept = sum(len(rows) for rows, _ in self.rows)
+        if kept < self.keep_rows and x.shape[1] <= MAX_MIXTURE_DIM:
+            take = self.keep_rows - kept
+            self.rows.append((x[:take], None if weights is None else weights[:take]))
         x = x.astype("float64")
         if weights is None:
             weights = np.ones(len(x))
@@ -53,6 +69,16 @@ class MomentAccumulator:
     def covariance(self):
         return self.scatter / self.count
 
+    def kept(self):
+        """`(x, weights)` of the kept rows (weights None if all 1), or None."""
+        if not self.rows:
+            return None
+        x = np.concatenate([rows for rows, _ in self.rows])
+        if all(w is None for _, w in self.rows):
+            return x, None
+        weights = [np.ones(len(r)) if w is None else w for r, w in self.rows]
+        return x, np.concatenate(weights)
+
 
 def is_batch_iterable(data):
     """True for datasets and other iterables of batches, False for arrays."""
@@ -63,7 +89,9 @@ def is_batch_iterable(data):
     return hasattr(data, "__iter__") or hasattr(data, "__getitem__")
 
 
-def moments_of(data, sample_weight=None, feature_shape=None, before_first=None):
+def moments_of(
+    data, sample_weight=None, feature_shape=None, before_first=None, keep_rows=0
+):
     """The moments of `data`, as a `MomentAccumulator`.
 
     Args:
@@ -74,8 +102,11 @@ def moments_of(data, sample_weight=None, feature_shape=None, before_first=None):
         feature_shape: the per-sample shape the data must have, or None.
         before_first: optional function called with the first checked
             array (e.g. to build a model for its shape).
+        keep_rows: int, the accumulator also keeps the data's rows, for a
+            mixture fit: all of an array (a reference, no copy), the first
+            `keep_rows` of a stream of batches.
     """
-    accumulator = MomentAccumulator()
+    accumulator = MomentAccumulator(keep_rows)
     if not is_batch_iterable(data):
         x = check_data(data, "data", feature_shape)
         if before_first is not None:
@@ -84,6 +115,8 @@ def moments_of(data, sample_weight=None, feature_shape=None, before_first=None):
         if sample_weight is not None:
             weights = check_sample_weight(sample_weight, len(x))
         accumulator.update(x.reshape(len(x), -1), weights)
+        if keep_rows and accumulator.rows:
+            accumulator.rows = [(x.reshape(len(x), -1), weights)]
         return accumulator
     if sample_weight is not None:
         raise ValueError(
@@ -114,6 +147,12 @@ class DataStatistics(keras.layers.Layer):
     Built for `(batch, n_features)`: the weights are `mean` `(d,)`,
     `covariance` `(d, d)` (or `(d,)`, diagonal, above
     `MAX_FULL_COVARIANCE_DIM` features) and `count`, and save with the model.
+    Up to `MAX_MIXTURE_DIM` features, `mixture_means` `(K, d)`,
+    `mixture_covariances` `(K, d, d)` and `mixture_weights` `(K,)` (all 0:
+    none fitted) keep a `GaussianMixtureProposal` fitted to the data with
+    `sigma=0`, `K = 5` components at most, padded; `mixture(sigma)` adds the
+    KDE's `sigma^2 I` at use time. Files saved before these weights existed
+    load with no mixture.
 
     Example:
     ```python
@@ -139,6 +178,31 @@ class DataStatistics(keras.layers.Layer):
         self.count = self.add_weight(
             shape=(), initializer="zeros", trainable=False, name="data_count"
         )
+        self.mixture_means = self.mixture_covariances = self.mixture_weights = None
+        if dim > MAX_MIXTURE_DIM:
+            return
+        k = DEFAULT_MAX_COMPONENTS
+        self.mixture_means = self.add_weight(
+            shape=(k, dim), initializer="zeros", trainable=False, name="mixture_means"
+        )
+        self.mixture_covariances = self.add_weight(
+            shape=(k, dim, dim),
+            initializer="zeros",
+            trainable=False,
+            name="mixture_covariances",
+        )
+        self.mixture_weights = self.add_weight(
+            shape=(k,), initializer="zeros", trainable=False, name="mixture_weights"
+        )
+
+    def load_own_variables(self, store):
+        # Files saved before the mixture weights existed hold only the first
+        # three: load them and keep "no mixture".
+        if len(store.keys()) == 3 and self.mixture_weights is not None:
+            for index, variable in enumerate((self.mean, self.covariance, self.count)):
+                variable.assign(store[f"{index}"])
+            return
+        super().load_own_variables(store)
 
     @property
     def dim(self):
@@ -151,10 +215,14 @@ class DataStatistics(keras.layers.Layer):
 
     def update(self, data, sample_weight=None, feature_shape=None):
         """Replaces the statistics by those of `data` (see `moments_of`)."""
-        self.assign_moments(moments_of(data, sample_weight, feature_shape))
+        keep = MIXTURE_ROWS if self.mixture_weights is not None else 0
+        self.assign_moments(
+            moments_of(data, sample_weight, feature_shape, keep_rows=keep)
+        )
 
     def assign_moments(self, accumulator):
-        """Stores the moments of a `MomentAccumulator`."""
+        """Stores the moments of a `MomentAccumulator` (and, when it kept
+        rows, a mixture fitted to them; otherwise the mixture is cleared)."""
         if accumulator.mean.shape[0] != self.dim:
             raise ValueError(
                 f"`data` has {accumulator.mean.shape[0]} features; the model "
@@ -166,6 +234,45 @@ class DataStatistics(keras.layers.Layer):
         self.mean.assign(accumulator.mean.astype("float32"))
         self.covariance.assign(covariance.astype("float32"))
         self.count.assign(float(accumulator.n))
+        if self.mixture_weights is not None:
+            kept = accumulator.kept()
+            self.assign_mixture(None if kept is None else self.fit_mixture(*kept))
+
+    @staticmethod
+    def fit_mixture(x, sample_weight=None, sigma=0.0):
+        """`GaussianMixtureProposal.from_data` on at most `MIXTURE_ROWS`
+        random rows of `x`, with a fixed seed."""
+        return GaussianMixtureProposal.from_data(
+            x,
+            sigma=sigma,
+            sample_weight=sample_weight,
+            seed=0,
+            max_samples=MIXTURE_ROWS,
+        )
+
+    def assign_mixture(self, proposal):
+        """Stores a `GaussianMixtureProposal` (None clears it)."""
+        if proposal is None:
+            self.mixture_weights.assign(np.zeros(self.mixture_weights.shape, "float32"))
+            return
+        means, covariances, weights = proposal.padded(self.mixture_weights.shape[0])
+        self.mixture_means.assign(means.astype("float32"))
+        self.mixture_covariances.assign(covariances.astype("float32"))
+        self.mixture_weights.assign(weights.astype("float32"))
+
+    def mixture(self, sigma=0.0):
+        """The stored mixture with covariances `+ sigma^2 I`, or None."""
+        if self.mixture_weights is None:
+            return None
+        weights = ops.convert_to_numpy(self.mixture_weights)
+        if not weights.sum() > 0:
+            return None
+        return GaussianMixtureProposal.from_components(
+            ops.convert_to_numpy(self.mixture_means),
+            ops.convert_to_numpy(self.mixture_covariances),
+            weights,
+            sigma=float(sigma),
+        )
 
     def moments(self):
         """`(mean, covariance)` as float32 numpy arrays."""

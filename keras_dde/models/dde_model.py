@@ -34,7 +34,9 @@ class DDEModel(NormalizedDensity, CheckedModel):
     `keras_dde.backend.StatefulTrainer`, runs it on every backend). The
     energy network is the attribute `network`. `log_partition`, `log_prob`,
     `sample` and `set_data_statistics` come from
-    `keras_dde.models.normalized_density.NormalizedDensity`; the checked
+    `keras_dde.models.normalized_density.NormalizedDensity` (log Z by
+    importance sampling from a Gaussian mixture that `fit` fits to the data
+    up to 16 features); the checked
     `fit`/`evaluate` from `keras_dde.training.CheckedModel`.
 
     Args:

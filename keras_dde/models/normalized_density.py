@@ -16,12 +16,15 @@ import math
 import numpy as np
 from keras import ops
 
+from keras_dde.models.data_statistics import MAX_MIXTURE_DIM
+from keras_dde.models.data_statistics import MIXTURE_ROWS
 from keras_dde.models.data_statistics import DataStatistics
 from keras_dde.models.data_statistics import moments_of
 from keras_dde.models.log_partition_cache import LogPartitionCache
 from keras_dde.partition.annealed_importance_sampling import (
     annealed_importance_sampling,
 )
+from keras_dde.partition.gaussian_mixture_proposal import GaussianMixtureProposal
 from keras_dde.partition.gaussian_proposal import GaussianProposal
 from keras_dde.partition.importance_sampling import importance_sampling
 from keras_dde.partition.whitening import whitened_energy
@@ -34,6 +37,9 @@ from keras_dde.utils.validation import check_seed
 
 # `method="auto"` uses plain importance sampling up to this dimension.
 MAX_IS_DIM = 2
+# ... and, from a Gaussian mixture proposal, up to this dimension.
+MAX_MIXTURE_IS_DIM = MAX_MIXTURE_DIM
+PROPOSALS = ("auto", "gaussian", "mixture")
 DEFAULT_IS_SAMPLES = 200_000
 DEFAULT_AIS_CHAINS = 1024
 DEFAULT_AIS_STEPS = 500
@@ -90,7 +96,11 @@ class NormalizedDensity:
 
         The statistics are the non-trainable weights of the layer
         `data_statistics` (`data_mean`, `data_covariance`, diagonal above
-        1024 features, and `data_count`), saved in `.keras` files.
+        1024 features, and `data_count`), saved in `.keras` files, with, up
+        to 16 features, a Gaussian mixture fitted to the data (at most 5
+        components, chosen by BIC; on at most 5,000 rows: a random subset
+        of an array, the first rows of batches), the proposal of
+        `log_partition` and `sample`.
 
         Args:
             data: array `(n, *features)` or an iterable of batches.
@@ -101,22 +111,32 @@ class NormalizedDensity:
             sample_weight,
             self.feature_shape if self.built else None,
             before_first=self._require_density_state,
+            keep_rows=MIXTURE_ROWS,
         )
         self.data_statistics.assign_moments(accumulator)
 
-    def proposal(self, data=None, proposal=None, sample_weight=None, scale=1.0):
-        """The Gaussian proposal `N(m, C + sigma^2 I)` of the estimators.
+    def proposal(self, data=None, proposal="auto", sample_weight=None, scale=1.0):
+        """The proposal of the estimators and of `sample`'s start.
 
-        Given (`proposal`), fitted to `data`, or from the data statistics.
+        `proposal` is "gaussian", `N(m, C + sigma^2 I)` with the moments of
+        `data` or of the data statistics kept from `fit`; "mixture", a
+        Gaussian mixture fitted to `data`, or the one kept from `fit`, with
+        covariances `+ sigma^2 I`; "auto" (or None), the mixture where there
+        is one (up to `MAX_MIXTURE_DIM` features), else the Gaussian; or a
+        `GaussianProposal` / `GaussianMixtureProposal`, returned as is.
+        `scale` multiplies the Gaussian's covariance.
         """
         dim = int(np.prod(self.feature_shape))
-        if proposal is not None:
+        proposal = "auto" if proposal is None else proposal
+        if not isinstance(proposal, str):
             if data is not None:
-                raise ValueError("Pass either `data` or `proposal`, not both.")
-            if not isinstance(proposal, GaussianProposal):
+                raise ValueError("Pass either `data` or a `proposal` instance, not both.")
+            if not isinstance(proposal, (GaussianProposal, GaussianMixtureProposal)):
                 raise TypeError(
-                    "`proposal` must be a `keras_dde.partition.GaussianProposal`; "
-                    f"received {type(proposal).__name__}."
+                    "`proposal` must be 'auto', 'gaussian', 'mixture', a "
+                    "`keras_dde.partition.GaussianProposal` or a "
+                    "`GaussianMixtureProposal`; received "
+                    f"{type(proposal).__name__}."
                 )
             if proposal.dim != dim:
                 raise ValueError(
@@ -124,8 +144,18 @@ class NormalizedDensity:
                     f"inputs have {dim} features (shape {self.feature_shape})."
                 )
             return proposal
+        if proposal not in PROPOSALS:
+            raise ValueError(
+                "`proposal` must be 'auto', 'gaussian', 'mixture' or a proposal "
+                f"instance; received {proposal!r}."
+            )
+        mixture = proposal == "mixture" or (
+            proposal == "auto" and dim <= MAX_MIXTURE_DIM
+        )
         if data is not None:
             x = check_data(data, "data", self.feature_shape)
+            if mixture:
+                return DataStatistics.fit_mixture(x, sample_weight, self.sigma)
             return GaussianProposal.from_data(
                 x, sigma=self.sigma, sample_weight=sample_weight, scale=scale
             )
@@ -136,6 +166,18 @@ class NormalizedDensity:
                 "training data), call `set_data_statistics(data)` once (it also "
                 "accepts a tf.data.Dataset or PyDataset), or pass `proposal=`."
             )
+        if mixture:
+            stored = self.data_statistics.mixture(self.sigma)
+            if stored is not None:
+                return stored
+            if proposal == "mixture":
+                raise ValueError(
+                    "`proposal='mixture'`: the model keeps no Gaussian mixture. "
+                    "One is fitted when `fit` or `set_data_statistics` sees the "
+                    f"data, for up to {MAX_MIXTURE_DIM} features (the model has "
+                    f"{dim}); pass `data=` to fit one now, or use "
+                    "`proposal='gaussian'`."
+                )
         mean, covariance = self.data_statistics.moments()
         return GaussianProposal.from_moments(
             mean, covariance, sigma=self.sigma, scale=scale
@@ -147,7 +189,7 @@ class NormalizedDensity:
         method="auto",
         n_samples=None,
         n_steps=None,
-        proposal=None,
+        proposal="auto",
         sample_weight=None,
         batch_size=DEFAULT_BATCH_SIZE,
         seed=None,
@@ -156,13 +198,18 @@ class NormalizedDensity:
     ):
         """Estimates `log Z = log integral exp(s(x)) dx`, with a standard error.
 
-        The proposal is the Gaussian `N(m, C + sigma^2 I)` with the mean `m`
-        and covariance `C` of `data`, or of the data statistics kept from
-        `fit` when `data` is None (the exact moments of the KDE a DDE
-        approximates). `method="is"` is importance sampling from it;
-        `"ais"` is annealed importance sampling (one MALA step at each of
-        `n_steps` temperatures), needed beyond a few dimensions. `"auto"`
-        uses IS for up to 2 features and AIS above. The estimate is cached in
+        The proposal `q` is, by default, a Gaussian mixture fitted to the
+        training data (to `data`, or the one kept from `fit` when `data` is
+        None), with covariances `+ sigma^2 I`; it covers every mode of
+        multimodal data. Without one (more than 16 features, or statistics
+        from before mixtures were kept) it is the Gaussian
+        `N(m, C + sigma^2 I)` with the data's mean `m` and covariance `C`
+        (the exact moments of the KDE a DDE approximates). `method="is"` is
+        importance sampling from `q`; `"ais"` is annealed importance
+        sampling (one MALA step at each of `n_steps` temperatures along
+        `q^(1 - beta) exp(s)^beta`), needed beyond a few dimensions with a
+        Gaussian. `"auto"` uses IS from a mixture (up to 16 features) or
+        for up to 2 features, and AIS otherwise. The estimate is cached in
         the model (and saved with it) for `log_prob`.
 
         Args:
@@ -170,14 +217,17 @@ class NormalizedDensity:
             method: "auto", "is" or "ais".
             n_samples: IS samples (default 200,000) or AIS chains (1,024).
             n_steps: AIS temperatures (default 500).
-            proposal: optional `keras_dde.partition.GaussianProposal`,
-                instead of `data`.
+            proposal: "auto" (the mixture if there is one, else the
+                Gaussian), "gaussian", "mixture", or a
+                `keras_dde.partition.GaussianProposal` /
+                `GaussianMixtureProposal` (then without `data`).
             sample_weight: optional weights of `data`.
             batch_size: IS samples per network call.
             seed: int or None.
             verbose: 0, 1 or "auto" (a progress bar for long runs).
-            return_info: also return a dict with the method, the effective
-                sample size `ess` and, for AIS, the mean MALA acceptance.
+            return_info: also return a dict with the method, the proposal
+                ("gaussian" or "mixture"), the effective sample size `ess`
+                and, for AIS, the mean MALA acceptance.
 
         Returns:
             `(log_z, stderr)` as floats, the delta-method standard error
@@ -209,9 +259,11 @@ class NormalizedDensity:
             data = check_data(data, "data", self.feature_shape if self.built else None)
         self._require_density_state(data)
         proposal = self.proposal(data, proposal, sample_weight)
+        is_mixture = isinstance(proposal, GaussianMixtureProposal)
         if method == "auto":
-            method = "is" if proposal.dim <= MAX_IS_DIM else "ais"
-        info = {"method": method}
+            limit = MAX_MIXTURE_IS_DIM if is_mixture else MAX_IS_DIM
+            method = "is" if proposal.dim <= limit else "ais"
+        info = {"method": method, "proposal": "mixture" if is_mixture else "gaussian"}
         if method == "is":
             n_samples = n_samples or DEFAULT_IS_SAMPLES
             log_z, stderr, ess = importance_sampling(
@@ -274,15 +326,16 @@ class NormalizedDensity:
         burn_in=None,
         step_size=None,
         init="sir",
-        proposal=None,
+        proposal="auto",
         seed=None,
         verbose="auto",
         return_info=False,
     ):
         """Draws `n` samples from `exp(s(x)) / Z` by Metropolis-adjusted Langevin.
 
-        `n` chains start from sampling-importance-resampling of Gaussian
-        proposal draws (`init="sir"`), which puts them in the modes in about
+        `n` chains start from sampling-importance-resampling of draws from
+        the proposal of `log_partition` (`init="sir"`; the Gaussian mixture
+        kept from `fit` where there is one), which puts them in the modes in about
         the right proportions, then take `n_steps` MALA steps preconditioned
         by the data covariance. During the first `burn_in` steps (default
         half) each chain adapts its step size toward 57.4% acceptance; the
@@ -294,8 +347,8 @@ class NormalizedDensity:
             burn_in: int, adaptation steps (default `n_steps // 2`).
             step_size: optional fixed step (in data units, no adaptation).
             init: "sir", "proposal", or an array `(n, *features)`.
-            proposal: optional `GaussianProposal` instead of the statistics
-                kept from `fit`.
+            proposal: "auto", "gaussian", "mixture" or a proposal instance,
+                as for `log_partition`.
             seed: int or None.
             verbose: 0, 1 or "auto".
             return_info: also return `{"acceptance": ...}`.

@@ -41,7 +41,9 @@ def annealed_importance_sampling(
 
     Args:
         energy_grad_fn: maps whitened `u` `(n, d)` to `(s, grad_u s)`.
-        proposal: a `GaussianProposal`.
+        proposal: a `GaussianProposal`, or a `GaussianMixtureProposal`
+            (any proposal with `grad_log_prob_whitened`), whose density is
+            then the base of the bridge.
         n_chains: int, the number of chains (weights).
         n_steps: int, the number of temperatures.
         seed: None, an int or a `keras.random.SeedGenerator`.
@@ -57,12 +59,20 @@ def annealed_importance_sampling(
     generator = check_seed(seed)
     betas = annealing_schedule(n_steps)
     dim = proposal.dim
+    base_fn = None  # The Gaussian's -|u|^2/2, up to a constant.
+    if hasattr(proposal, "grad_log_prob_whitened"):
+
+        def base_fn(u):
+            return (
+                proposal.log_prob_whitened(u),
+                proposal.grad_log_prob_whitened(u),
+            )
 
     def step(u, s, grad_s, h, log_w, beta_prev, beta, noise, log_uniform):
         log_ratio = s - proposal.log_prob_whitened(u)
         log_w = log_w + (beta - beta_prev) * log_ratio
         u, s, grad_s, accept = mala_step(
-            u, s, grad_s, beta, h, energy_grad_fn, noise, log_uniform
+            u, s, grad_s, beta, h, energy_grad_fn, noise, log_uniform, base_fn
         )
         mean_accept = ops.mean(accept)
         return u, s, grad_s, adapt_step_size(h, mean_accept[None]), log_w, mean_accept
