@@ -8,7 +8,9 @@ images and a GIF of the generator's samples (same latent draws every frame)
 through training. Both build the model with `keras_dde.recipes.build_model`
 and train through `fit_with_frames` (divergence guard, progress bar, GIFs
 written on Ctrl-C), as the 2-D runs do. Frames are log-spaced over training
-steps, so that a one-epoch run still shows its progress.
+steps, so that a one-epoch run still shows its progress; the models run one
+step per call (`steps_per_execution=1`, cheap next to a conv step), so that
+the frames fall where the schedule puts them on every backend.
 """
 
 import os
@@ -61,7 +63,8 @@ def train_images_and_draw(
         `RunPaths`, dict of the paths written.
     """
     paths = _paths(out, IMAGE_TRAIN_FILES)
-    dde = recipes.build_model(kind, images.shape[1:], **model_settings)
+    dde = recipes.build_model(kind, images.shape[1:], steps_per_execution=1,
+                              **model_settings)
     seed = model_settings.get("seed", 0)
     shown = images[-GRID_IMAGES:]
     noise = np.random.default_rng(seed).standard_normal(shown.shape)
@@ -86,7 +89,8 @@ def train_gan_images_and_draw(
         `RunPaths`, dict of the paths written.
     """
     paths = _paths(out, IMAGE_GAN_FILES)
-    gan = recipes.build_model("gan", images.shape[1:], **model_settings)
+    gan = recipes.build_model("gan", images.shape[1:], steps_per_execution=1,
+                              **model_settings)
     seed = model_settings.get("seed", recipes.recipe_defaults("gan")["seed"])
     gif = _frames(paths["samples_gif"], frames, num_samples=GRID_IMAGES, seed=seed)
     paths.diverged = fit_with_frames(gan, images, [gif], epochs, batch_size, progress)
