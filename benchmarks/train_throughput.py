@@ -26,6 +26,16 @@ Configurations:
                     DataLoader, nn.Sequential, autograd.grad(create_graph=True),
                     backward, Adam, the loss read back every step. The torch
                     baseline.
+
+Images (issue 15; 28x28 Fashion-MNIST in [-1, 1], batch 64, 32 timed steps
+after a warm-up epoch; not comparable with the 2-D rows):
+  conv-dde-<backend>   DDEModel(energy_convnet()) with its defaults, the
+                       workload of `benchmarks/images.py --throughput`.
+  image-gan-<backend>  recipes.build_energy_gan((28, 28, 1)): energy_convnet
+                       DDEs, generator_convnet, one EnergyGAN step (fake-DDE,
+                       real-DDE and generator updates) per batch.
+
+    python benchmarks/train_throughput.py --rounds 1 --configs conv-dde-jax image-gan-jax
 """
 
 import argparse
@@ -50,7 +60,11 @@ CONFIGS = {
     "jax-hand-fused": "jax",
     "dde-torch": "torch",
     "torch-eager-loop": "torch",
+    **{f"{kind}-{backend}": backend for kind in ("conv-dde", "image-gan")
+       for backend in ("tensorflow", "jax", "torch")},
 }
+IMAGE_BATCH = 64
+IMAGE_STEPS = 32
 
 
 def _data():
@@ -215,7 +229,28 @@ def torch_eager_loop(x):
     return TIMED_EPOCHS * STEPS_PER_EPOCH / (time.perf_counter() - start)
 
 
+def image_step(name):
+    """Steps/s of a conv DDE or an image EnergyGAN, after a warm-up epoch."""
+    if name.startswith("conv-dde"):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from images import run_throughput
+
+        return run_throughput(CONFIGS[name])["steps_per_s"]
+    from keras_dde import recipes
+    from keras_dde.datasets import load_fashion_mnist
+
+    images, _ = load_fashion_mnist("train")
+    x = images[: IMAGE_BATCH * IMAGE_STEPS]
+    gan = recipes.build_energy_gan(x.shape[1:], sigma=0.3, latent_dim=32)
+    gan.fit(x, batch_size=IMAGE_BATCH, epochs=1, verbose=0)  # compile, warm up
+    start = time.perf_counter()
+    gan.fit(x, batch_size=IMAGE_BATCH, epochs=1, verbose=0)
+    return IMAGE_STEPS / (time.perf_counter() - start)
+
+
 def run_one(name):
+    if name.startswith(("conv-dde", "image-gan")):
+        return image_step(name)
     x = _data()
     if name == "seed-recipe":
         return _time_fit(seed_recipe_model(1), x)
@@ -258,7 +293,7 @@ def main():
     for round_index in range(args.rounds):
         for name in args.configs:
             runs[name].append(measure(name))
-            print(f"round {round_index + 1}: {name:18s} {runs[name][-1]:8.0f} steps/s",
+            print(f"round {round_index + 1}: {name:18s} {runs[name][-1]:8.3g} steps/s",
                   flush=True)
     medians = {name: statistics.median(values) for name, values in runs.items()}
     baseline = medians.get("seed-recipe")
@@ -268,8 +303,8 @@ def main():
     ]
     for name, median in medians.items():
         ratio = f"{median / baseline:.2f}x" if baseline else "n/a"
-        values = ", ".join(f"{v:.0f}" for v in runs[name])
-        lines.append(f"| {name} | {CONFIGS[name]} | {median:.0f} | {values} | {ratio} |")
+        values = ", ".join(f"{v:.3g}" for v in runs[name])
+        lines.append(f"| {name} | {CONFIGS[name]} | {median:.3g} | {values} | {ratio} |")
     table = "\n".join(lines)
     print()
     print(table)

@@ -12,9 +12,17 @@ so this is what makes a recipe's model the same on every call with the same
 settings. It does change the global random state (python, numpy and the
 backend's) — call a recipe before seeding your own draws, or build the model
 by hand if that matters. The models' own noise is seeded separately: a DDE
-gets `seed`; an EnergyGAN gives its real DDE `seed`, its fake DDE `seed + 1`
+(single- or multi-scale) gets `seed`; an EnergyGAN gives its real DDE `seed`, its fake DDE `seed + 1`
 and its own latent/noise draws `seed + 2`, so that no two of them draw the
 same noise.
+
+Images. `build_dde` and `build_energy_gan` pick the networks from the
+data's shape: a feature count gets the MLPs, an image shape
+`(height, width, channels)` gets `energy_convnet` / `generator_convnet`
+(see `keras_dde.recipe_networks` for how `width` and `depth` read there).
+Sensible image settings for Fashion-MNIST scaled to [-1, 1]: `sigma=0.3`,
+`latent_dim=32`, batch 64; `steps_per_execution` defaults to 1 for images
+on JAX.
 
 Example:
 ```python
@@ -24,6 +32,8 @@ dde = recipes.build_dde(2, sigma=0.1)
 dde.fit(x, epochs=100, batch_size=512)
 gan = recipes.build_model("gan", 2, sigma=0.3, dde_steps=2)
 recipes.recipe_defaults("dde")["learning_rate"]  # 1e-3
+ms = recipes.build_model("multiscale", 2, sigma=0.08, decay_steps=600 * 16)
+images = recipes.build_energy_gan((28, 28, 1), sigma=0.3, latent_dim=32)
 ```
 """
 
@@ -34,8 +44,12 @@ import keras
 
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_gan import EnergyGAN
-from keras_dde.models.energy_mlp import energy_mlp
-from keras_dde.models.generator_mlp import generator_mlp
+from keras_dde.models.multi_scale_dde import MultiScaleDDE
+from keras_dde.recipe_networks import conditional_network_for
+from keras_dde.recipe_networks import energy_network_for
+from keras_dde.recipe_networks import feature_shape_of
+from keras_dde.recipe_networks import generator_for
+from keras_dde.recipe_networks import image_steps_per_execution
 from keras_dde.utils.validation import check_positive_int
 from keras_dde.utils.validation import check_sigma
 
@@ -50,18 +64,24 @@ def build_dde(
     steps_per_execution=None,
     energy_network=None,
 ):
-    """A compiled `DDEModel` on an `energy_mlp`, trained with Adam.
+    """A compiled `DDEModel` on an `energy_mlp` (or `energy_convnet`), with Adam.
 
     Args:
-        feature_shape: int or 1-tuple, the number of features.
+        feature_shape: int or 1-tuple, the number of features; or an image
+            shape `(height, width, channels)`: the energy is then an
+            `energy_convnet` (for images in [-1, 1], sigma 0.3 suits).
         sigma: float, noise level (= KDE bandwidth).
-        width: int, units per hidden layer of the energy MLP.
-        depth: int, hidden layers of the energy MLP.
+        width: int, units per hidden layer of the energy MLP (images: of
+            the convnet's dense layer).
+        depth: int, hidden layers of the energy MLP (images: convolutions).
         learning_rate: float, Adam's learning rate.
         seed: int, the global seed (initial weights) and the DDE's noise seed.
-        steps_per_execution: int or None (`DDEModel.compile`'s default).
-        energy_network: None (`keras_dde.models.energy_mlp`) or a callable
-            `energy_network(input_dim, width, depth)` returning an energy model.
+        steps_per_execution: int or None (`DDEModel.compile`'s default; 1
+            for images on JAX).
+        energy_network: None (`keras_dde.models.energy_mlp` /
+            `energy_convnet`) or a callable `energy_network(input_dim,
+            width, depth)` returning an energy model (`input_dim` is the
+            image shape for images).
 
     Returns:
         A compiled `keras_dde.DDEModel`.
@@ -71,13 +91,79 @@ def build_dde(
     dde = keras_dde.recipes.build_dde(2, sigma=0.1, width=64, depth=3)
     ```
     """
-    features = _features(feature_shape)
+    features = feature_shape_of(feature_shape)
     sigma = check_sigma(sigma)
     learning_rate = _check_learning_rate(learning_rate, "learning_rate")
     seed = _check_seed(seed)
     keras.utils.set_random_seed(seed)
-    energy = _energy(energy_network, features, width, depth)
+    energy = energy_network_for(energy_network, features, width, depth)
     dde = DDEModel(energy, sigma=sigma, seed=seed)
+    dde.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        **_steps(image_steps_per_execution(features, steps_per_execution)),
+    )
+    return dde
+
+
+def build_multiscale_dde(
+    feature_shape,
+    sigma=0.1,
+    sigma_max=None,
+    width=128,
+    depth=3,
+    learning_rate=4e-3,
+    decay_steps=None,
+    seed=0,
+    steps_per_execution=None,
+):
+    """A compiled `MultiScaleDDE` on a `conditional_energy_mlp`, with Adam.
+
+    The measured recipe of `benchmarks/multiscale.py` (per-mode masses
+    within 0.02 nats of the exact KDE on separated 2-D mixtures): a 128x3
+    tanh network, Adam 4e-3 decayed to 0 by a cosine over the run (pass
+    `decay_steps = epochs * steps_per_epoch`), ~600 epochs of 8k points
+    at batch 512.
+
+    Args:
+        feature_shape: int or 1-tuple, the number of features.
+        sigma: float, the target noise level (= KDE bandwidth).
+        sigma_max: float > sigma, or None: set at the first `fit` from the
+            data's scale.
+        width: int, units per hidden layer of the conditional energy MLP.
+        depth: int, hidden layers of the conditional energy MLP.
+        learning_rate: float, Adam's (initial) learning rate.
+        decay_steps: None (a constant learning rate) or int, the training
+            steps over which `keras.optimizers.schedules.CosineDecay` takes
+            the learning rate to 0.
+        seed: int, the global seed (initial weights) and the model's noise
+            (and noise-level) seed.
+        steps_per_execution: int or None (`DDEModel.compile`'s default).
+
+    Returns:
+        A compiled `keras_dde.MultiScaleDDE`.
+
+    Example:
+    ```python
+    dde = keras_dde.recipes.build_multiscale_dde(2, sigma=0.08,
+                                                 decay_steps=600 * 16)
+    dde.fit(x, epochs=600, batch_size=512)  # 8k points: 16 steps per epoch
+    ```
+    """
+    features = feature_shape_of(feature_shape)
+    sigma = check_sigma(sigma)
+    if sigma_max is not None:
+        sigma_max = check_sigma(sigma_max, "sigma_max")
+    learning_rate = _check_learning_rate(learning_rate, "learning_rate")
+    if decay_steps is not None:
+        decay_steps = check_positive_int(decay_steps, "decay_steps")
+    seed = _check_seed(seed)
+    keras.utils.set_random_seed(seed)
+    energy = conditional_network_for(features, width, depth)
+    dde = MultiScaleDDE(energy, sigma=sigma, sigma_max=sigma_max, seed=seed)
+    if decay_steps is not None:
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            learning_rate, decay_steps
+        )
     dde.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         **_steps(steps_per_execution),
@@ -101,7 +187,7 @@ def build_energy_gan(
     steps_per_execution=None,
     energy_network=None,
 ):
-    """A compiled `EnergyGAN`: a `generator_mlp` against two `energy_mlp` DDEs.
+    """A compiled `EnergyGAN`: a generator against two DDEs (MLPs or convnets).
 
     The settings of `benchmarks/energy_gan.py`, measured there to cover all
     8 modes of 8gaussians: Adam(beta_1=0.5) for the generator, Adam for the
@@ -109,20 +195,28 @@ def build_energy_gan(
     `seed + 1` and the GAN (latents, generator noise) with `seed + 2`.
 
     Args:
-        feature_shape: int or 1-tuple, the number of features.
+        feature_shape: int or 1-tuple, the number of features; or an image
+            shape `(height, width, channels)`: `generator_convnet` against
+            two `energy_convnet` DDEs (for images in [-1, 1]: sigma 0.3,
+            latent_dim 32, batch 64).
         sigma: float, noise level of both DDEs.
         latent_dim: int, size of the generator's latent noise.
-        width: int, units per hidden layer of each DDE's energy MLP.
-        depth: int, hidden layers of each DDE's energy MLP.
-        generator_width: int, units per hidden layer of the generator.
-        generator_depth: int, hidden layers of the generator.
+        width: int, units per hidden layer of each DDE's energy MLP
+            (images: of the convnet's dense layer).
+        depth: int, hidden layers of each DDE's energy MLP (images:
+            convolutions).
+        generator_width: int, units per hidden layer of the generator
+            (images: channels of its first upsampling layer).
+        generator_depth: int, hidden layers of the generator (images: not
+            used, two upsamplings).
         dde_steps: int, fake-DDE updates per generator update.
         generator_learning_rate: float, the generator's Adam learning rate.
         dde_learning_rate: float, the DDEs' Adam learning rate.
         seed: int, the global seed (initial weights) and the base noise seed.
         sigma_schedule: None or a noise-level schedule of the generator
             step (see `EnergyGAN`), e.g. `keras_dde.schedules.GeometricSigmaDecay`.
-        steps_per_execution: int or None (`EnergyGAN.compile`'s default).
+        steps_per_execution: int or None (`EnergyGAN.compile`'s default; 1
+            for images on JAX).
         energy_network: None (`keras_dde.models.energy_mlp`) or a callable
             `energy_network(input_dim, width, depth)` for both DDEs.
 
@@ -134,7 +228,7 @@ def build_energy_gan(
     gan = keras_dde.recipes.build_energy_gan(2, sigma=0.3, dde_steps=2)
     ```
     """
-    features = _features(feature_shape)
+    features = feature_shape_of(feature_shape)
     sigma = check_sigma(sigma)
     latent_dim = check_positive_int(latent_dim, "latent_dim")
     dde_steps = check_positive_int(dde_steps, "dde_steps")
@@ -145,12 +239,10 @@ def build_energy_gan(
     seed = _check_seed(seed)
     keras.utils.set_random_seed(seed)
     gan = EnergyGAN(
-        generator_mlp(
-            latent_dim, features, width=generator_width, depth=generator_depth
-        ),
-        DDEModel(_energy(energy_network, features, width, depth),
+        generator_for(latent_dim, features, generator_width, generator_depth),
+        DDEModel(energy_network_for(energy_network, features, width, depth),
                  sigma=sigma, seed=seed),
-        DDEModel(_energy(energy_network, features, width, depth),
+        DDEModel(energy_network_for(energy_network, features, width, depth),
                  sigma=sigma, seed=seed + 1),
         dde_steps=dde_steps,
         sigma_schedule=sigma_schedule,
@@ -161,20 +253,26 @@ def build_energy_gan(
             generator_learning_rate, beta_1=0.5
         ),
         dde_optimizer=keras.optimizers.Adam(dde_learning_rate),
-        **_steps(steps_per_execution),
+        **_steps(image_steps_per_execution(features, steps_per_execution)),
     )
     return gan
 
 
-RECIPES = {"dde": build_dde, "gan": build_energy_gan}
+RECIPES = {
+    "dde": build_dde,
+    "gan": build_energy_gan,
+    "multiscale": build_multiscale_dde,
+}
 
 
 def build_model(kind, feature_shape, **settings):
     """The recipe `RECIPES[kind]` called with `feature_shape` and `settings`.
 
     Args:
-        kind: "dde" (`build_dde`) or "gan" (`build_energy_gan`).
-        feature_shape: int or 1-tuple, the number of features.
+        kind: "dde" (`build_dde`), "gan" (`build_energy_gan`) or
+            "multiscale" (`build_multiscale_dde`).
+        feature_shape: int or 1-tuple, the number of features, or an image
+            shape `(height, width, channels)` ("dde" and "gan").
         **settings: the recipe's keyword arguments.
 
     Returns:
@@ -208,30 +306,6 @@ def _recipe(kind):
         )
     return RECIPES[kind]
 
-
-def _features(feature_shape):
-    shape = feature_shape
-    if isinstance(shape, (tuple, list)):
-        if len(shape) != 1:
-            raise ValueError(
-                "`feature_shape` must be the number of features (an int or a "
-                f"1-tuple): the recipes build MLPs; received {feature_shape!r}. "
-                "Flatten the data first, or build a convnet model by hand."
-            )
-        (shape,) = shape
-    return check_positive_int(shape, "feature_shape")
-
-
-def _energy(energy_network, features, width, depth):
-    if energy_network is None:
-        return energy_mlp(features, width=width, depth=depth)
-    if not callable(energy_network):
-        raise TypeError(
-            "`energy_network` must be None or a callable "
-            "`energy_network(input_dim, width, depth)` returning a Keras model; "
-            f"received {type(energy_network).__name__}."
-        )
-    return energy_network(features, width, depth)
 
 
 def _check_learning_rate(value, name):

@@ -5,6 +5,7 @@ import pytest
 from keras_dde import recipes
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_gan import EnergyGAN
+from keras_dde.models.multi_scale_dde import MultiScaleDDE
 
 
 def _hidden_units(network):
@@ -120,6 +121,90 @@ def test_energy_network_factory_is_used():
 def test_build_model_dispatches():
     assert isinstance(recipes.build_model("dde", 2, width=8, depth=1), DDEModel)
     assert isinstance(recipes.build_model("gan", 2, width=8, depth=1), EnergyGAN)
+    multiscale = recipes.build_model("multiscale", 2, width=8, depth=1)
+    assert isinstance(multiscale, MultiScaleDDE)
+
+
+def test_build_multiscale_dde_uses_the_settings_and_decays():
+    dde = recipes.build_multiscale_dde(
+        3, sigma=0.05, sigma_max=1.5, width=16, depth=2, learning_rate=2e-3,
+        decay_steps=100, seed=5,
+    )
+    assert isinstance(dde, MultiScaleDDE) and dde.compiled
+    assert dde.sigma == 0.05 and dde.seed == 5
+    assert float(keras.ops.convert_to_numpy(dde.sigma_max_variable)) == 1.5
+    assert _hidden_units(dde.energy_network) == [16, 16]
+    assert isinstance(dde.optimizer, keras.optimizers.Adam)
+    schedule = dde.optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert float(keras.ops.convert_to_numpy(schedule(0))) == pytest.approx(2e-3)
+    assert float(keras.ops.convert_to_numpy(schedule(50))) == pytest.approx(1e-3)
+    assert float(keras.ops.convert_to_numpy(schedule(100))) == pytest.approx(0.0)
+
+
+def test_build_multiscale_dde_defaults_are_the_measured_recipe():
+    defaults = recipes.recipe_defaults("multiscale")
+    assert defaults == {
+        "sigma": 0.1, "sigma_max": None, "width": 128, "depth": 3,
+        "learning_rate": 4e-3, "decay_steps": None, "seed": 0,
+        "steps_per_execution": None,
+    }
+    dde = recipes.build_multiscale_dde(2)
+    assert _hidden_units(dde.energy_network) == [128, 128, 128]
+    # Without decay_steps, a constant learning rate.
+    assert _learning_rate(dde.optimizer) == pytest.approx(4e-3)
+
+
+def test_build_multiscale_dde_trains_one_step_and_depends_on_the_seed():
+    x = np.random.default_rng(1).normal(size=(64, 2)).astype("float32")
+    dde = recipes.build_multiscale_dde(2, sigma=0.2, width=16, depth=2,
+                                       decay_steps=4, steps_per_execution=1)
+    history = dde.fit(x, epochs=1, batch_size=64, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert int(keras.ops.convert_to_numpy(dde.optimizer.iterations)) == 1
+    # sigma_max was set from the data's scale at fit.
+    sigma_max = float(keras.ops.convert_to_numpy(dde.sigma_max_variable))
+    assert 0.5 < sigma_max < 2.0
+
+    probe = np.linspace(-1, 1, 10, dtype="float32").reshape(5, 2)
+    def energy(seed):
+        model = recipes.build_multiscale_dde(2, sigma_max=2.0, width=8, depth=1,
+                                             seed=seed)
+        return keras.ops.convert_to_numpy(model.energy(probe))
+
+    first, again, other = energy(3), energy(3), energy(4)
+    np.testing.assert_array_equal(first, again)
+    assert np.max(np.abs(first - other)) > 1e-3
+
+
+def _conv_layers(network):
+    return [layer.filters for layer in network.layers
+            if isinstance(layer, keras.layers.Conv2D)]
+
+
+def test_image_shapes_get_convnets_and_train_one_step():
+    images = np.random.default_rng(2).uniform(-1, 1, (16, 8, 8, 1)).astype("float32")
+    dde = recipes.build_dde((8, 8, 1), sigma=0.3, width=16, depth=2)
+    assert dde.energy_network.input_shape == (None, 8, 8, 1)
+    assert _conv_layers(dde.energy_network) == [32, 64]
+    assert _hidden_units(dde.energy_network) == [16]
+    if keras.backend.backend() == "jax":
+        assert dde.steps_per_execution == 1
+    history = dde.fit(images, epochs=1, batch_size=16, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+
+    gan = recipes.build_energy_gan((8, 8, 1), sigma=0.3, latent_dim=4, width=16,
+                                   depth=1, generator_width=16, seed=1)
+    assert gan.generator.output_shape == (None, 8, 8, 1)
+    assert _conv_layers(gan.real_dde.energy_network) == [32]
+    assert (gan.real_dde.seed, gan.fake_dde.seed, gan.seed) == (1, 2, 3)
+    upsampling = [layer.filters for layer in gan.generator.layers
+                  if isinstance(layer, keras.layers.Conv2DTranspose)]
+    assert upsampling == [8, 4]
+    history = gan.fit(images, epochs=1, batch_size=16, verbose=0)
+    assert np.isfinite(history.history["generator_loss"]).all()
+    samples = np.asarray(gan.generate(3, seed=0))
+    assert samples.shape == (3, 8, 8, 1) and np.abs(samples).max() <= 1.0
 
 
 @pytest.mark.parametrize(
@@ -128,6 +213,14 @@ def test_build_model_dispatches():
         (lambda: recipes.build_model("vae", 2), ValueError, "`kind`"),
         (lambda: recipes.build_model("dde", 2, latent_dim=4), TypeError, "latent_dim"),
         (lambda: recipes.build_dde((28, 28)), ValueError, "`feature_shape`"),
+        (lambda: recipes.build_dde((28, 28, 1, 1)), ValueError, "`feature_shape`"),
+        (lambda: recipes.build_multiscale_dde((28, 28, 1)), ValueError, "multiscale"),
+        (lambda: recipes.build_multiscale_dde(2, decay_steps=0), ValueError,
+         "`decay_steps`"),
+        (lambda: recipes.build_multiscale_dde(2, sigma_max=-1.0), ValueError,
+         "`sigma_max`"),
+        (lambda: recipes.build_model("multiscale", 2, dde_steps=2), TypeError,
+         "dde_steps"),
         (lambda: recipes.build_dde(0), ValueError, "`feature_shape`"),
         (lambda: recipes.build_dde(2, sigma=-1.0), ValueError, "`sigma`"),
         (lambda: recipes.build_dde(2, learning_rate=0.0), ValueError, "`learning_rate`"),

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from keras import StatelessScope
+from keras import layers
 from keras import distribution
 from keras import random
 
@@ -107,6 +108,29 @@ def _run_stateful(step_fn, variables, values, data):
     return logs, new_values
 
 
+# Every public Keras convolution (EnergyConv2D subclasses Conv2D).
+_CONVOLUTIONS = (
+    layers.Conv1D, layers.Conv2D, layers.Conv3D,
+    layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose,
+    layers.DepthwiseConv1D, layers.DepthwiseConv2D,
+    layers.SeparableConv1D, layers.SeparableConv2D,
+)
+
+
+def has_convolution(layer):
+    """Whether `layer` or a layer nested in it (public `.layers`) convolves."""
+    seen, stack = set(), [layer]
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        if isinstance(layer, _CONVOLUTIONS):
+            return True
+        stack.extend(getattr(layer, "layers", None) or ())
+    return False
+
+
 class StatefulTrainer:
     """Adapts stateful `stateful_train_step(data)` to JAX's `train_step(state, data)`."""
 
@@ -146,6 +170,10 @@ class StatefulTrainer:
         for small networks that overhead is most of the step. Runs of equally
         shaped batches are stacked and scanned in one call instead (one
         compilation per run length); a lone ragged batch runs on its own.
+
+        Models with convolutions keep Keras's loop: XLA's CPU backend runs
+        convolutions inside a scan's loop body ~15x slower than in a step
+        jitted alone (`benchmarks/results/images_throughput.md`).
         """
         if self.train_function is not None and not force:
             return
@@ -155,6 +183,7 @@ class StatefulTrainer:
             or self.run_eagerly
             or not self.jit_compile
             or distribution.distribution() is not None
+            or has_convolution(self)
         ):
             return
         steps = self.steps_per_execution

@@ -46,3 +46,26 @@ def test_input_gradient_trains_under_keras_own_jax_trainer():
         np.abs(np.array(w) - b).max() > 1e-6
         for w, b in zip(energy.trainable_weights, before)
     )
+
+
+def test_convolutional_models_keep_keras_loop_and_dense_ones_are_fused():
+    import keras_dde
+    from keras_dde.backend.jax import has_convolution
+
+    conv = keras_dde.models.energy_convnet((8, 8, 1), filters=(4,), dense_width=8)
+    mlp = keras_dde.models.energy_mlp(2, width=8, depth=1)
+    wrapped = keras.Sequential([keras.Input((6, 1)), keras.layers.Conv1D(2, 3)])
+    assert has_convolution(conv) and has_convolution(wrapped)
+    assert not has_convolution(mlp)
+    x = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
+    for energy, data, fused in ((conv, x, False), (mlp, x[:, 0, :2, 0], True)):
+        dde = keras_dde.DDEModel(energy, sigma=0.3, seed=0)
+        assert has_convolution(dde) is not fused
+        dde.compile(optimizer="adam", steps_per_execution=4)
+        history = dde.fit(data, batch_size=16, epochs=1, verbose=0)
+        assert np.isfinite(history.history["loss"][-1])
+        # The fused function is ours; without fusion Keras's own runs.
+        ours = dde.train_function.__qualname__.startswith(
+            "StatefulTrainer.make_train_function"
+        )
+        assert ours is fused

@@ -3,6 +3,7 @@ import inspect
 from keras_dde.callbacks.frame_callback import FrameCallback
 from keras_dde.plotting import common as _common
 from keras_dde.plotting.common import style_axes as _style
+from keras_dde.plotting.image_grid import plot_image_grid
 from keras_dde.plotting.samples import draw_samples
 from keras_dde.plotting.samples import prepare_sets
 from keras_dde.utils.validation import check_data
@@ -22,6 +23,11 @@ class SampleFrames(FrameCallback):
     Frames are kept on `.frames`; the GIF is written atomically at the end
     of training (and on interruption, see `FrameCallback`).
 
+    Image data (per-sample shape `(h, w, c)`, from `data`, the model's
+    `feature_shape` or the samples) is drawn as a grid of `max_images`
+    model samples instead of a scatter plot, every frame with the same
+    `value_range` so that frames compare.
+
     Args:
         gif_path: the `.gif` to write, or None to only keep `.frames`.
         every: a positive int (every N epochs/batches) or "log".
@@ -37,7 +43,14 @@ class SampleFrames(FrameCallback):
         labels, colors: legend labels and colours of data and samples.
         max_points: int, at most this many points of each set per frame.
         marker_size: float, marker size in points^2.
-        figsize, dpi: frame size in inches and dots per inch.
+        figsize, dpi: frame size in inches and dots per inch (for images,
+            `dpi` and `tile_inches` per image set the size).
+        max_images: int, images per frame for image data (at most
+            `num_samples`).
+        value_range: `(low, high)` drawn black and white for image data;
+            default: (0, 1) or (-1, 1), whichever holds `data` (or the first
+            frame's samples), then fixed.
+        tile_inches: float, size of one image of the grid.
         **kwargs: `FrameCallback` arguments (`unit`, `max_overhead`, ...).
 
     Example:
@@ -70,6 +83,9 @@ class SampleFrames(FrameCallback):
         marker_size=2.0,
         figsize=(4.0, 4.0),
         dpi=64,
+        max_images=64,
+        value_range=None,
+        tile_inches=0.5,
         **kwargs,
     ):
         super().__init__(gif_path=gif_path, every=every, **kwargs)
@@ -88,8 +104,11 @@ class SampleFrames(FrameCallback):
         self.max_points = max_points
         self.marker_size = marker_size
         self.figsize, self.dpi = figsize, dpi
+        self.max_images = check_positive_int(max_images, "max_images")
+        self.value_range = value_range
+        self.tile_inches = tile_inches
         self._figure = None
-        if self.data is not None:
+        if self.data is not None and self.data.ndim != 4:
             # A bad plane for the data fails now, not at the first frame.
             _common.Plane(self.data.shape[1:], plane, origin, owner="`data`")
 
@@ -97,6 +116,15 @@ class SampleFrames(FrameCallback):
         self._draw_samples = self._sampler_for(model)
         self._plane = None
         self._extent = self.extent
+        self._range = self.value_range
+        shape = getattr(model, "feature_shape", None)
+        if self.data is not None:
+            shape = self.data.shape[1:]
+        self._images = None if shape is None else len(shape) == 3
+        if self._images:
+            if self._range is None and self.data is not None:
+                self._range = _image_range(self.data)
+            return
         if self.data is not None:
             shape = getattr(model, "feature_shape", None)
             if shape is not None and tuple(shape) != self.data.shape[1:]:
@@ -112,9 +140,14 @@ class SampleFrames(FrameCallback):
                     self._plane.coords(self.data)
                 )
 
+    def _count(self):
+        if getattr(self, "_images", None):
+            return min(self.num_samples, self.max_images)
+        return self.num_samples
+
     def _sampler_for(self, model):
         if self.sampler is not None:
-            return lambda m: self.sampler(m, self.num_samples)
+            return lambda m: self.sampler(m, self._count())
         for name in ("generate", "sample"):
             method = getattr(model, name, None)
             if callable(method):
@@ -128,7 +161,7 @@ class SampleFrames(FrameCallback):
                     if key in parameters
                 }
                 return lambda m, name=name: getattr(m, name)(
-                    self.num_samples, **kwargs
+                    self._count(), **kwargs
                 )
         raise ValueError(
             f"SampleFrames cannot draw samples from a {type(model).__name__}: it "
@@ -138,6 +171,10 @@ class SampleFrames(FrameCallback):
 
     def render(self, model, label):
         samples = _common.to_numpy(self._draw_samples(model))
+        if self._images is None:
+            self._images = samples.ndim == 4
+        if self._images:
+            return self._render_grid(samples, label)
         sets = prepare_sets(self.data, samples)
         if self._plane is None:
             self._plane = _common.Plane(
@@ -158,7 +195,25 @@ class SampleFrames(FrameCallback):
         _style(ax, self._extent, False, label, self._plane.labels)
         return _common.figure_to_rgb(self._figure)
 
+    def _render_grid(self, samples, label):
+        samples = samples[: self.max_images]
+        if self._range is None:
+            self._range = _image_range(samples)
+        return plot_image_grid(
+            samples, value_range=self._range, title=label,
+            tile_inches=self.tile_inches, dpi=self.dpi, as_array=True,
+        )
+
     def release(self):
         if self._figure is not None:
             _common.release(self._figure)
         self._figure = None
+
+
+def _image_range(images):
+    """(0, 1) or (-1, 1) when it holds `images`, else their own range."""
+    low, high = float(images.min()), float(images.max())
+    for bounds in ((0.0, 1.0), (-1.0, 1.0)):
+        if bounds[0] <= low and high <= bounds[1]:
+            return bounds
+    return low, max(high, low + 1e-6)

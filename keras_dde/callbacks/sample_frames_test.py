@@ -1,6 +1,7 @@
 import types
 
 import imageio.v3 as iio
+import keras
 import numpy as np
 import pytest
 
@@ -65,3 +66,44 @@ def test_energy_gan_samples(tmp_path):
                           figsize=(2, 2), dpi=40, initial_frame=True)
     gan.fit(DATA, batch_size=256, epochs=2, verbose=0, callbacks=[frames])
     assert iio.imread(tmp_path / "samples.gif", index=None).shape[:3] == (3, 80, 80)
+
+
+def small_image_gan():
+    shape = (8, 8, 1)
+
+    def dde():
+        energy = keras_dde.models.energy_convnet(shape, filters=(4,), dense_width=8)
+        return keras_dde.DDEModel(energy, sigma=0.3, seed=0)
+
+    generator = keras_dde.models.generator_convnet(4, shape, filters=(4,))
+    gan = keras_dde.EnergyGAN(generator, dde(), dde())
+    gan.compile(generator_optimizer=keras.optimizers.Adam(1e-3),
+                dde_optimizer=keras.optimizers.Adam(1e-3))
+    return gan
+
+
+def test_energy_gan_image_grid(tmp_path):
+    images = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
+    frames = SampleFrames(tmp_path / "grid.gif", data=images, num_samples=100,
+                          max_images=9, tile_inches=0.5, dpi=32, initial_frame=True)
+    gan = small_image_gan()
+    gan.fit(images, batch_size=32, epochs=2, verbose=0, callbacks=[frames])
+    gif = iio.imread(tmp_path / "grid.gif", index=None)
+    # Initial frame + one per epoch; a 3x3 grid of 16-pixel tiles plus a title.
+    assert gif.shape[0] == 3 and gif.shape[2] == 48
+    assert frames._range == (-1.0, 1.0)
+    # Grey tiles: the three colour channels agree; the generator's samples change.
+    assert np.array_equal(gif[..., 0], gif[..., 1])
+    assert not np.array_equal(gif[0], gif[-1])
+
+
+def test_image_frames_without_data_use_the_sample_shape():
+    def generate(n, seed=None):
+        return np.random.default_rng(seed).uniform(0, 1, (n, 6, 6, 1))
+
+    frames = SampleFrames(num_samples=5, max_images=4, dpi=24, tile_inches=0.5)
+    model = types.SimpleNamespace(generate=generate)
+    frames.check_model(model)
+    frame = frames.render(model, "epoch 0")
+    # The first 4 of 5 samples, a 2x2 grid of 12-pixel tiles, range fixed to (0, 1).
+    assert frames._range == (0.0, 1.0) and frame.shape[1] == 24

@@ -3,6 +3,8 @@
     keras-dde train 2spirals --epochs 300 --sigma 0.1 --out runs/2spirals
     keras-dde train data.npy --epochs 100 --sigma 0.2 --out runs/mine
     keras-dde gan 8gaussians --epochs 200 --sigma 0.3 --out runs/gan
+    keras-dde train 8gaussians --multiscale --epochs 600 --out runs/ms
+    keras-dde gan fashion-mnist --out runs/fashion
     keras-dde examples --out example_images
 
 `train` writes `model.keras`, `density.png`, `vectorfield.png`,
@@ -10,6 +12,13 @@
 `gan` writes `model.keras`, `den_real.png`, `den_fake.png`, `samples.png` and
 the GIFs `den_real.gif`, `den_fake.gif` (the real and generated densities
 during training) and `samples.gif` (real against generated samples).
+`--multiscale` trains a `MultiScaleDDE` (its recipe's cosine learning-rate
+decay spans the run). `fashion-mnist` (28x28 images, read offline; `--n`
+limits the number of images) trains the conv recipes with image defaults
+(sigma 0.3, batch 64, 5 epochs): `train` writes `model.keras`,
+`denoising.png` and `training.gif` (denoised test images through
+training), `gan` writes `model.keras`, `samples.png` (a grid of generated
+images) and `samples.gif` (the generator's samples through training).
 Bad arguments give a one-line error and exit status 2; errors while running
 give a one-line error and status 1; Ctrl-C writes the frames so far to the
 GIFs and exits with status 130. If training diverges (a NaN or Inf loss), it
@@ -21,7 +30,7 @@ so an interrupted run never leaves a half-written file.
 The models are built by `keras_dde.recipes`, whose defaults are the
 commands' defaults. Modules: `parser` (arguments), `data` (data sets and the
 run folder), `runs` (train and draw), `commands` (the three commands),
-`progress` (the progress bar).
+`image_runs` (train and draw on images), `progress` (the progress bar).
 """
 
 import sys

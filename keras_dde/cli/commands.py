@@ -8,7 +8,12 @@ from keras_dde.cli.data import one_line
 from keras_dde.cli.data import prepare_out
 from keras_dde.cli.parser import EXAMPLE
 from keras_dde.cli.parser import GAN_EXAMPLE
+from keras_dde.cli.image_runs import train_gan_images_and_draw
+from keras_dde.cli.image_runs import train_images_and_draw
 from keras_dde.cli.parser import PROG
+from keras_dde.cli.parser import is_image_data
+from keras_dde.cli.parser import model_kind
+from keras_dde.cli.parser import resolve_defaults
 from keras_dde.cli.runs import GAN_FILES
 from keras_dde.cli.runs import train_and_draw
 from keras_dde.cli.runs import train_gan_and_draw
@@ -19,28 +24,29 @@ from keras_dde.recipes import recipe_defaults
 def train_command(args):
     """`keras-dde train`: returns the exit status."""
     data, out = _prepare_run(args)
-    paths = train_and_draw(
-        data,
-        out,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        frames=args.frames,
-        progress=not args.quiet,
-        title=os.path.basename(args.data),
-        model_samples=args.model_samples,
-        sigma=args.sigma,
-        learning_rate=args.learning_rate,
-        width=args.width,
-        depth=args.depth,
-        seed=args.seed,
-    )
+    kind = model_kind(args)
+    settings = dict(sigma=args.sigma, learning_rate=args.learning_rate,
+                    width=args.width, depth=args.depth, seed=args.seed)
+    if kind == "multiscale":
+        # The recipe's cosine decay takes the learning rate to 0 by the end.
+        steps_per_epoch = -(-len(data) // args.batch_size)
+        settings["decay_steps"] = args.epochs * steps_per_epoch
+    run = dict(epochs=args.epochs, batch_size=args.batch_size,
+               frames=args.frames, progress=not args.quiet,
+               title=os.path.basename(args.data), kind=kind)
+    if is_image_data(args.data):
+        paths = train_images_and_draw(data, out, **run, **settings)
+    else:
+        paths = train_and_draw(data, out, model_samples=args.model_samples,
+                               **run, **settings)
     return print_paths(paths)
 
 
 def gan_command(args):
     """`keras-dde gan`: returns the exit status."""
     data, out = _prepare_run(args)
-    paths = train_gan_and_draw(
+    run = train_gan_images_and_draw if is_image_data(args.data) else train_gan_and_draw
+    paths = run(
         data,
         out,
         epochs=args.epochs,
@@ -99,6 +105,7 @@ def _run_example(train_and_draw_function, spec, out, names, frames, progress):
 
 def _prepare_run(args):
     """The data and the (checked) run folder of `train` and `gan`."""
+    resolve_defaults(args)
     # The data first: a bad name must not leave an empty run folder behind.
     data = load_data(args.data, args.n_samples, args.seed)
     return data, prepare_out(args.out, args.overwrite)

@@ -192,3 +192,18 @@ def test_files_are_written_atomically(tmp_path, capsys, monkeypatch):
     keras.models.load_model(out / "model.keras")
     gif = iio.imread(out / "training.gif", index=None)
     assert gif.shape[0] >= 2 and (out / "training.gif").read_bytes() != old["training.gif"]
+
+
+def test_train_multiscale_decays_the_learning_rate_over_the_run(tmp_path, capsys):
+    out = tmp_path / "ms"
+    argv = ["train", "8gaussians", "--multiscale", "--out", str(out), *FAST]
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    assert sorted(os.listdir(out)) == ["density.png", "model.keras", "samples.png",
+                                       "training.gif", "vectorfield.png"]
+    model = keras.models.load_model(out / "model.keras")
+    assert type(model).__name__ == "MultiScaleDDE"
+    # 512 points at batch 128, 2 epochs: the cosine decay spans the 8 steps,
+    # so the learning rate is 0 at the end (the recipe starts at 4e-3).
+    assert int(model.optimizer.iterations) == 8
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) < 1e-6

@@ -5,6 +5,8 @@ import os
 import numpy as np
 
 from keras_dde.cli.parser import UsageError
+from keras_dde.cli.parser import is_image_data
+from keras_dde.datasets import load_fashion_mnist
 from keras_dde.datasets import toy2d
 from keras_dde.datasets import toy2d_names
 from keras_dde.utils.files import check_output_path
@@ -17,13 +19,22 @@ def one_line(error):
 
 
 def load_data(spec, n_samples, seed):
-    """A named toy or a .npy/.csv file, as float32 `(n, d)`; UsageError if bad."""
+    """A named toy, an image data set or a .npy/.csv file; UsageError if bad.
+
+    Toys and files come as float32 `(n, d)`; `fashion-mnist` as its first
+    `n_samples` (None: all) training images, float32 `(n, 28, 28, 1)` in
+    [-1, 1], read offline (a missing data set raises the loader's error,
+    which names the ways to get it).
+    """
     lower = spec.lower()
+    if is_image_data(spec):
+        images, _ = load_fashion_mnist("train")
+        return images if n_samples is None else images[:n_samples]
     if not lower.endswith((".npy", ".csv")):
         if spec not in toy2d_names():
             raise UsageError(
-                f"unknown data set {spec!r}: give a .npy or .csv file or one of "
-                f"{', '.join(toy2d_names())}"
+                f"unknown data set {spec!r}: give a .npy or .csv file, "
+                f"fashion-mnist, or one of {', '.join(toy2d_names())}"
             )
         return toy2d(spec, n_samples, seed=seed)
     if not os.path.isfile(spec):

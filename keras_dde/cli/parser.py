@@ -23,11 +23,57 @@ EXAMPLE = dict(
     epochs=RUN_DEFAULTS["train"]["epochs"],
     batch_size=RUN_DEFAULTS["train"]["batch_size"],
 )
+# Image data sets (28x28 Fashion-MNIST): their run and model settings where
+# they differ from the toys'. n_samples None: every image of the split.
+IMAGE_DATA = ("fashion-mnist",)
+IMAGE_RUN_DEFAULTS = {
+    "train": dict(epochs=5, batch_size=64, n_samples=None, frames=20),
+    "gan": dict(epochs=5, batch_size=64, n_samples=None, frames=20),
+}
+IMAGE_MODEL_DEFAULTS = {"train": dict(sigma=0.3), "gan": dict(sigma=0.3, latent_dim=32)}
+# Settings whose default depends on the data (toy or image) or the model kind;
+# the parser leaves them None and `resolve_defaults` fills them in.
+_RESOLVED = {
+    "train": ("epochs", "batch_size", "n_samples", "frames", "sigma", "width",
+              "depth", "learning_rate"),
+    "gan": ("epochs", "batch_size", "n_samples", "frames", "sigma", "latent_dim"),
+}
 GAN_EXAMPLE = dict(
     name="8gaussians", n=RUN_DEFAULTS["gan"]["n_samples"],
     epochs=RUN_DEFAULTS["gan"]["epochs"],
     batch_size=RUN_DEFAULTS["gan"]["batch_size"],
 )
+
+
+def is_image_data(name):
+    """Whether the data argument names an image data set."""
+    return name.lower() in IMAGE_DATA
+
+
+def model_kind(args):
+    """The recipe kind of a `train` or `gan` run."""
+    if args.command == "gan":
+        return "gan"
+    return "multiscale" if getattr(args, "multiscale", False) else "dde"
+
+
+def resolve_defaults(args):
+    """Fills the settings left None with the defaults of the data and model.
+
+    Toys take `RUN_DEFAULTS` and the recipe's defaults; image data sets
+    take `IMAGE_RUN_DEFAULTS` and `IMAGE_MODEL_DEFAULTS`; `--multiscale`
+    takes `build_multiscale_dde`'s defaults. Returns `args`.
+    """
+    image = is_image_data(args.data)
+    command = args.command
+    defaults = dict(recipe_defaults(model_kind(args)))
+    defaults.update(IMAGE_RUN_DEFAULTS[command] if image else RUN_DEFAULTS[command])
+    if image:
+        defaults.update(IMAGE_MODEL_DEFAULTS[command])
+    for name in _RESOLVED[command]:
+        if getattr(args, name, None) is None:
+            setattr(args, name, defaults[name])
+    return args
 
 
 class UsageError(Exception):
@@ -92,27 +138,29 @@ def add_run_arguments(parser, command):
     parser.add_argument(
         "data", metavar="NAME_OR_FILE",
         help="a toy data set name (e.g. 2spirals, 8gaussians, checkerboard, "
-        "rings) or a .npy / .csv file of shape (n_samples, n_features)",
+        "rings), fashion-mnist (28x28 images, read offline), or a .npy / .csv "
+        "file of shape (n_samples, n_features)",
     )
     parser.add_argument("--out", required=True, help="the run folder to write")
+    image = IMAGE_RUN_DEFAULTS[command]
+    image_model = IMAGE_MODEL_DEFAULTS[command]
     parser.add_argument("--epochs", type=positive(int, "--epochs"),
-                        default=run["epochs"],
-                        help=f"training epochs (default {run['epochs']})")
+                        help=f"training epochs (default {run['epochs']}; "
+                        f"images {image['epochs']})")
     parser.add_argument("--sigma", type=positive(float, "--sigma"),
-                        default=model["sigma"],
                         help=f"noise level = KDE bandwidth (default "
-                        f"{model['sigma']:g})")
+                        f"{model['sigma']:g}; images {image_model['sigma']:g})")
     parser.add_argument("--seed", type=seed, default=model["seed"])
     parser.add_argument("--batch-size", type=positive(int, "--batch-size"),
-                        default=run["batch_size"])
-    parser.add_argument("--n-samples", type=positive(int, "--n-samples"),
-                        default=run["n_samples"],
+                        help=f"default {run['batch_size']}; images "
+                        f"{image['batch_size']}")
+    parser.add_argument("--n-samples", "--n", type=positive(int, "--n-samples"),
                         help="samples drawn from a named toy (default "
-                        f"{run['n_samples']})")
+                        f"{run['n_samples']}), or the first N images of an "
+                        "image data set (default: all)")
     parser.add_argument("--frames", type=positive(int, "--frames"),
-                        default=run["frames"],
                         help="frames of each GIF (log-spaced; default "
-                        f"{run['frames']})")
+                        f"{run['frames']}; images {image['frames']})")
     parser.add_argument("--overwrite", action="store_true",
                         help="write into a non-empty --out folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -120,14 +168,20 @@ def add_run_arguments(parser, command):
 
 def _add_train_arguments(train):
     model = recipe_defaults("dde")
+    multiscale = recipe_defaults("multiscale")
+    train.add_argument("--multiscale", action="store_true",
+                       help="train a MultiScaleDDE (one energy for all noise "
+                       "levels up to sigma_max; right relative mass of "
+                       "separated modes) with a cosine learning-rate decay")
     train.add_argument("--width", type=positive(int, "--width"),
-                       default=model["width"])
+                       help=f"default {model['width']} (multiscale "
+                       f"{multiscale['width']}; images: the dense layer)")
     train.add_argument("--depth", type=positive(int, "--depth"),
-                       default=model["depth"])
+                       help=f"default {model['depth']} (images: convolutions)")
     train.add_argument("--learning-rate", type=positive(float, "--learning-rate"),
-                       default=model["learning_rate"],
                        help="Adam's learning rate (default "
-                       f"{model['learning_rate']:g})")
+                       f"{model['learning_rate']:g}; multiscale "
+                       f"{multiscale['learning_rate']:g})")
     train.add_argument("--model-samples", type=non_negative_int, default=2000,
                        help="samples drawn from the trained DDE for samples.png "
                        "(when it has a sampler; 0: data only)")
@@ -136,9 +190,9 @@ def _add_train_arguments(train):
 def _add_gan_arguments(gan):
     model = recipe_defaults("gan")
     gan.add_argument("--latent-dim", type=positive(int, "--latent-dim"),
-                     default=model["latent_dim"],
                      help="size of the generator's latent noise (default "
-                     f"{model['latent_dim']})")
+                     f"{model['latent_dim']}; images "
+                     f"{IMAGE_MODEL_DEFAULTS['gan']['latent_dim']})")
     gan.add_argument("--dde-steps", type=positive(int, "--dde-steps"),
                      default=model["dde_steps"],
                      help="fake-DDE updates per generator update (default "

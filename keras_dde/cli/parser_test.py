@@ -6,18 +6,21 @@ import pytest
 
 from keras_dde.cli.commands_test import run
 from keras_dde.cli.parser import RUN_DEFAULTS
+from keras_dde.cli.parser import IMAGE_MODEL_DEFAULTS
+from keras_dde.cli.parser import IMAGE_RUN_DEFAULTS
 from keras_dde.cli.parser import build_parser
+from keras_dde.cli.parser import resolve_defaults
 from keras_dde.recipes import recipe_defaults
 
 
 def test_defaults_are_the_recipes():
     parser = build_parser()
-    train = parser.parse_args(["train", "2spirals", "--out", "o"])
+    train = resolve_defaults(parser.parse_args(["train", "2spirals", "--out", "o"]))
     dde = recipe_defaults("dde")
     for name in ("sigma", "width", "depth", "learning_rate", "seed"):
         assert getattr(train, name) == dde[name], name
     assert train.learning_rate == 1e-3 and train.sigma == 0.1
-    gan = parser.parse_args(["gan", "8gaussians", "--out", "o"])
+    gan = resolve_defaults(parser.parse_args(["gan", "8gaussians", "--out", "o"]))
     defaults = recipe_defaults("gan")
     for name in ("sigma", "latent_dim", "dde_steps", "generator_learning_rate",
                  "dde_learning_rate", "seed"):
@@ -25,6 +28,21 @@ def test_defaults_are_the_recipes():
     for args, command in ((train, "train"), (gan, "gan")):
         for name, value in RUN_DEFAULTS[command].items():
             assert getattr(args, name) == value, (command, name)
+
+
+def test_image_and_multiscale_defaults_and_explicit_values_win():
+    parser = build_parser()
+    gan = resolve_defaults(parser.parse_args(["gan", "fashion-mnist", "--out", "o"]))
+    for name, value in {**IMAGE_RUN_DEFAULTS["gan"], **IMAGE_MODEL_DEFAULTS["gan"]}.items():
+        assert getattr(gan, name) == value, name
+    assert gan.n_samples is None and gan.sigma == 0.3 and gan.batch_size == 64
+    ms = resolve_defaults(parser.parse_args(
+        ["train", "8gaussians", "--multiscale", "--out", "o", "--n", "300",
+         "--learning-rate", "0.01"]))
+    multiscale = recipe_defaults("multiscale")
+    assert ms.width == multiscale["width"] and ms.sigma == multiscale["sigma"]
+    assert ms.learning_rate == 0.01 and ms.n_samples == 300
+    assert ms.epochs == RUN_DEFAULTS["train"]["epochs"]
 
 
 @pytest.mark.parametrize(

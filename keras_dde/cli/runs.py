@@ -51,7 +51,8 @@ class RunPaths(dict):
 
 def train_and_draw(
     data, out, epochs, batch_size, frames=60, progress=True, names=None,
-    title="", gif_resolution=200, model_samples=2000, **model_settings,
+    title="", gif_resolution=200, model_samples=2000, kind="dde",
+    **model_settings,
 ):
     """Trains a DDE on `data` and writes the model, pictures and GIF to `out`.
 
@@ -66,13 +67,14 @@ def train_and_draw(
         title: str, the data set's name in the pictures' titles.
         gif_resolution: int, pixels per side of the GIF.
         model_samples: int, DDE samples drawn in `samples.png` (0: none).
-        **model_settings: `keras_dde.recipes.build_dde` settings.
+        kind: "dde" or "multiscale", the recipe (`keras_dde.recipes`).
+        **model_settings: the settings of that recipe.
 
     Returns:
         `RunPaths`, dict of the paths written.
     """
     paths = _paths(out, names or TRAIN_FILES)
-    dde = recipes.build_dde(data.shape[1], **model_settings)
+    dde = recipes.build_model(kind, data.shape[1], **model_settings)
     plane, origin = picture_plane(data)
     frame_callbacks = [
         DensityFrames(

@@ -30,8 +30,9 @@ def frame_callback(view, mode, data, sigma, seed, every, initial_frame,
 
     Args:
         view: "density", "vector field" or "samples".
-        mode: "dde" or "gan" (for an EnergyGAN, density and field are those
-            of its fake DDE, and samples are the generator's).
+        mode: "dde", "multiscale" (drawn at its target sigma, like a DDE)
+            or "gan" (for an EnergyGAN, density and field are those of its
+            fake DDE, and samples are the generator's).
         data: the training data `(n, 2)`.
         sigma: the noise level (the "samples" view of a DDE shows noisy data
             after one denoising step).

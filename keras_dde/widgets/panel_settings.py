@@ -12,7 +12,16 @@ import os
 from keras_dde.datasets.toy2d import toy2d_names
 from keras_dde.utils.validation import check_positive_int
 
-MODES = ("dde", "gan")
+# "dde": DDEModel; "gan": EnergyGAN; "multiscale": MultiScaleDDE.
+MODES = ("dde", "gan", "multiscale")
+# The model buttons: short labels, so that three fit the 310 px column.
+MODE_LABELS = (("DDE", "dde"), ("EnergyGAN", "gan"), ("multi-scale", "multiscale"))
+MODE_TOOLTIPS = (
+    "a DDE at one noise level (DDEModel)",
+    "a generator trained against two DDEs (EnergyGAN)",
+    "one energy for all noise levels up to the data's scale (MultiScaleDDE): "
+    "the right masses of separated modes",
+)
 VIEWS = ("density", "vector field", "samples")
 # Slider ranges, as powers of ten.
 SIGMA_EXPONENTS = (-3.0, 1.0)
@@ -31,7 +40,8 @@ def check_settings(settings):
     """Checks a dict of training settings; returns a checked copy.
 
     Args:
-        settings: dict with the keys `SETTING_NAMES`: mode, dataset, sigma,
+        settings: dict with the keys `SETTING_NAMES`: mode ("dde", "gan" or
+            "multiscale"), dataset, sigma,
             learning_rate, width, depth, batch_size, epochs, view.
 
     Raises:

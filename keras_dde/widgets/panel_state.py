@@ -63,6 +63,10 @@ class PanelState:
     export path that can't be written. Bad constructor arguments and bad
     settings passed to `train` raise `ValueError`/`TypeError`.
 
+    The modes: "dde" (`recipes.build_dde`), "gan" (`recipes.build_energy_gan`)
+    and "multiscale" (`recipes.build_multiscale_dde`, a `MultiScaleDDE`
+    whose frames show it at its target sigma).
+
     Pressing Train again continues the same model, unless a setting that
     defines it (`MODEL_KEYS`: mode, data set, sigma, learning rate, width,
     depth) changed: then a new model starts.
@@ -255,12 +259,25 @@ class PanelState:
         common = dict(sigma=settings["sigma"], width=width, depth=depth, seed=self.seed,
                       steps_per_execution=self.steps_per_execution,
                       energy_network=self.energy_network)
-        if settings["mode"] == "dde":
+        mode = settings["mode"]
+        if mode == "dde":
+            common.update(learning_rate=lr)
+        elif mode == "multiscale":
+            # A constant learning rate (Train continues the model), and its
+            # own noise-conditional network: a panel `energy_network` is an
+            # energy of x alone.
+            if common.pop("energy_network") is not None:
+                raise ValueError(
+                    "`energy_network` builds an energy of x alone; the "
+                    "multi-scale model needs s(x, sigma) and builds a "
+                    "`conditional_energy_mlp`. Choose DDE or EnergyGAN, or a "
+                    "panel without `energy_network`."
+                )
             common.update(learning_rate=lr)
         else:  # The panel's network is the generator's too; the DDEs learn 2x faster.
             common.update(generator_width=width, generator_depth=depth,
                           generator_learning_rate=lr, dde_learning_rate=2 * lr)
-        return recipes.build_model(settings["mode"], (2,), **common)
+        return recipes.build_model(mode, (2,), **common)
 
     def _fit(self, settings):
         data = self.dataset(settings["dataset"])

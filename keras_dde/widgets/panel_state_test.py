@@ -93,6 +93,45 @@ def test_energy_gan_from_the_recipe():
     assert {"generator_loss", "real_dde_loss", "fake_dde_loss"} <= set(state.history)
 
 
+def test_multiscale_mode_trains_and_draws_frames():
+    state = PanelState(n_samples=512, resolution=16, seed=1)
+    state.train(settings(mode="multiscale", epochs=2))
+    assert state.wait(timeout=180)
+    assert state.message_level == "success", state.message
+    model = state.model
+    assert isinstance(model, keras_dde.MultiScaleDDE)
+    assert model.sigma == 0.3 and model.steps_per_execution == 4
+    assert _hidden(model) == [16, 16]
+    assert state.epochs_done == 2 and np.isfinite(state.history["loss"]).all()
+    # sigma_max was set from the data at the first fit, above sigma.
+    assert float(keras.ops.convert_to_numpy(model.sigma_max_variable)) > 0.3
+    frames = state.frames.frames("density")
+    assert [frame.shape for frame in frames] == [(16, 16, 3)] * 3
+    # The frames change as the model trains.
+    assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).max() > 0
+    # The samples view (a denoising step) works for it too.
+    state.train(settings(mode="multiscale", epochs=1, view="samples"))
+    assert state.wait(timeout=180)
+    assert state.model is model and state.frames.count("samples") == 1
+
+
+def test_multiscale_mode_refuses_an_unconditional_energy_network():
+    def energy(input_dim, width, depth):
+        return keras_dde.models.energy_mlp(input_dim, width=width, depth=depth)
+
+    state = PanelState(n_samples=256, resolution=16, energy_network=energy)
+    state.train(settings(mode="multiscale", epochs=1))
+    assert state.wait(timeout=60)
+    assert state.message_level == "error"
+    assert "`energy_network`" in state.message and "multi-scale" in state.message
+    assert state.model is None
+
+
+def _hidden(model):
+    return [layer.units for layer in model.energy_network.layers
+            if isinstance(layer, keras.layers.Dense)]
+
+
 def nan_energy(input_dim, width, depth):
     inputs = keras.Input((input_dim,))
     hidden = keras.layers.Dense(width, activation="swish")(inputs)

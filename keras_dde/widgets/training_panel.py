@@ -53,13 +53,14 @@ class TrainingPanel(PanelListener):
     EnergyGAN, density and field are those of the generated samples' DDE,
     which should come to look like the data's.
 
-    Display it as the last expression of a cell (or with `display(panel)`).
-    The same actions are methods: `train()`, `stop()`, `reset()`,
-    `export(path)`, and `wait(timeout)` blocks until training ends.
+    Display it as the last expression of a cell (or `display(panel)`). The
+    actions are methods too: `train()`, `stop()`, `reset()`, `export(path)`;
+    `wait(timeout)` blocks until training ends.
 
     Args:
         dataset: str, one of `keras_dde.datasets.toy2d_names()`.
-        mode: "dde" (a `DDEModel`) or "gan" (an `EnergyGAN`).
+        mode: "dde" (`DDEModel`), "gan" (`EnergyGAN`) or "multiscale"
+            (`MultiScaleDDE`: right masses of separated modes).
         sigma: float in [0.001, 10], the noise level (KDE bandwidth).
         learning_rate: float in [1e-5, 1], Adam's learning rate (for an
             EnergyGAN: the generator's; its DDEs use twice as much).
@@ -81,7 +82,7 @@ class TrainingPanel(PanelListener):
         seed: int, seeds the data set, the networks and the training noise.
         energy_network: None (`keras_dde.models.energy_mlp`) or a callable
             `energy_network(input_dim, width, depth)` returning an energy
-            model, to explore your own architecture.
+            model, to explore your own architecture (not for "multiscale").
 
     Example:
     ```python
@@ -155,8 +156,8 @@ class TrainingPanel(PanelListener):
             options=toy2d_names(), value=s["dataset"], description="data set",
             style=DESCRIPTION, layout=wide)
         self.mode_buttons = widgets.ToggleButtons(
-            options=[("DDE", "dde"), ("EnergyGAN", "gan")], value=s["mode"],
-            description="model", style={**DESCRIPTION, "button_width": "100px"},
+            options=ps.MODE_LABELS, value=s["mode"], description="model",
+            tooltips=ps.MODE_TOOLTIPS, style={**DESCRIPTION, "button_width": "auto"},
             layout=wide)
         self.sigma_slider = widgets.FloatLogSlider(
             value=s["sigma"], base=10, min=ps.SIGMA_EXPONENTS[0],

@@ -1,0 +1,55 @@
+"""`keras-dde gan|train fashion-mnist`: image recipes, grid PNGs and GIFs."""
+
+import os
+
+import imageio.v3 as iio
+import keras
+import numpy as np
+
+from keras_dde.cli.commands_test import run
+from keras_dde.datasets import fashion_mnist
+
+# 128 images, batch 64: two steps; frames at steps 0, 1 and 2.
+TINY = ["--n", "128", "--epochs", "1", "--batch-size", "64", "--frames", "4",
+        "--quiet"]
+
+
+def test_gan_on_fashion_mnist_writes_model_grid_and_gif(tmp_path, capsys):
+    out = tmp_path / "fashion"
+    code, stdout, err = run(capsys, "gan", "fashion-mnist", "--out", str(out), *TINY)
+    assert code == 0, err
+    assert sorted(os.listdir(out)) == ["model.keras", "samples.gif", "samples.png"]
+    assert stdout.split() == [str(out / n) for n in
+                              ("model.keras", "samples.png", "samples.gif")]
+    gif = iio.imread(out / "samples.gif", index=None)
+    # One frame before training and after each of the 2 steps; an 8x8 grid
+    # of 28-pixel tiles at 64 dpi x 0.5 in = 32 px per tile.
+    assert gif.shape[0] == 3 and gif.shape[2] == 8 * 32
+    gan = keras.models.load_model(out / "model.keras")
+    assert tuple(gan.generate(3, seed=0).shape) == (3, 28, 28, 1)
+    assert gan.real_dde.sigma == 0.3  # the image default, not the toys'
+
+
+def test_train_on_fashion_mnist_writes_denoising_and_gif(tmp_path, capsys):
+    out = tmp_path / "fashion"
+    code, _, err = run(capsys, "train", "fashion-mnist", "--out", str(out), *TINY,
+                       "--depth", "1", "--width", "8")
+    assert code == 0, err
+    assert sorted(os.listdir(out)) == ["denoising.png", "model.keras", "training.gif"]
+    gif = iio.imread(out / "training.gif", index=None)
+    assert gif.shape[0] == 3 and not np.array_equal(gif[0], gif[-1])
+    dde = keras.models.load_model(out / "model.keras")
+    images = np.zeros((2, 28, 28, 1), "float32")
+    assert tuple(keras.ops.shape(dde.denoise(images))) == (2, 28, 28, 1)
+
+
+def test_a_missing_data_set_is_one_line_naming_how_to_get_it(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "gan", "fashion-mnist", "--out", str(out), *TINY)
+    assert code == 1 and err.count("\n") == 1
+    assert "dataset-fashion-mnist" in err and "keras.datasets" in err, err
+    assert not out.exists()
