@@ -24,7 +24,7 @@ from keras_dde import schedules
 from keras_dde import training
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_gan import EnergyGAN
-# ADAPT: from keras_dde.models.multi_scale_dde import MultiScaleDDE
+from keras_dde.models.multi_scale_dde import MultiScaleDDE
 from keras_dde.version import __version__
 
 # Loaded on first access: they import matplotlib, ipywidgets or scikit-learn.
@@ -53,7 +53,7 @@ def __dir__():
 __all__ = [
     "DDEModel",
     "EnergyGAN",
-    # ADAPT "MultiScaleDDE",
+    "MultiScaleDDE",
     "callbacks",
     "datasets",
     "estimators",

@@ -7,12 +7,12 @@ from keras_dde.models.energy_gan import EnergyGAN
 from keras_dde.models.energy_mlp import energy_mlp
 from keras_dde.models.generator_convnet import generator_convnet
 from keras_dde.models.generator_mlp import generator_mlp
-# ADAPT: from keras_dde.models.multi_scale_dde import MultiScaleDDE
+from keras_dde.models.multi_scale_dde import MultiScaleDDE
 
 __all__ = [
     "DDEModel",
     "EnergyGAN",
-    # ADAPT "MultiScaleDDE",
+    "MultiScaleDDE",
     "conditional_energy_mlp",
     "energy_convnet",
     "energy_mlp",

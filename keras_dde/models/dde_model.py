@@ -8,6 +8,7 @@ from keras import ops
 from keras_dde import backend
 from keras_dde.layers.noise_pairing import NoisePairing
 from keras_dde.losses import denoising_score_matching
+from keras_dde.models.energy_checks import check_unconditional_energy
 from keras_dde.models.normalized_density import NormalizedDensity
 from keras_dde.training.checked_model import CheckedModel
 from keras_dde.utils.shapes import declared_input_shape
@@ -64,11 +65,7 @@ class DDEModel(NormalizedDensity, CheckedModel):
     """
 
     def __init__(self, energy, sigma=0.1, seed=None, **kwargs):
-        if not isinstance(energy, keras.layers.Layer):
-            raise TypeError(
-                "`energy` must be a Keras layer or model with one scalar output "
-                f"per sample; received {type(energy).__name__}."
-            )
+        self._check_energy(energy)
         sigma = check_sigma(sigma)
         super().__init__(**kwargs)
         self.network = energy
@@ -86,6 +83,11 @@ class DDEModel(NormalizedDensity, CheckedModel):
         feature_shape = declared_input_shape(energy)
         if feature_shape is not None:
             self.build((None, *feature_shape))
+
+    @staticmethod
+    def _check_energy(energy):
+        """Raises for a network this model cannot train (`MultiScaleDDE` overrides)."""
+        check_unconditional_energy(energy)
 
     @property
     def sigma(self):
@@ -258,6 +260,23 @@ class DDEModel(NormalizedDensity, CheckedModel):
             return ops.mean(per_sample)
         sample_weight = ops.cast(ops.reshape(sample_weight, (-1,)), per_sample.dtype)
         return ops.sum(per_sample * sample_weight) / ops.sum(sample_weight)
+
+    @property
+    def noise_range(self):
+        """`(sigma, sigma_max)` of the levels the energy knows; None: one level."""
+        return self.sigma, None
+
+    def smoothed_samples(self, samples, noise):
+        """Noisy `samples` and the energy of a DDE at their noise levels.
+
+        The hook of `EnergyGAN`'s generator loss: returns `(noisy, energy_fn)`
+        with `noisy = samples + sigma * eps` (`eps` from the `NoisePairing`
+        `noise`) and `energy_fn(dde)` the per-sample energies of `dde` at
+        `noisy` and the same levels (`MultiScaleDDE` draws one per sample).
+        """
+        sigma = ops.cast(self.sigma_variable, samples.dtype)
+        noisy, _ = noise(samples, sigma=sigma)
+        return noisy, lambda dde: dde(noisy)
 
     def dde_update(self, x, sample_weight=None, optimizer=None):
         """One optimizer step of `compute_dde_loss` on `x`; returns the loss.

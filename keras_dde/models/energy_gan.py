@@ -25,17 +25,21 @@ class EnergyGAN(CheckedModel):
     1. updates `real_dde` on the data batch (unless `train_real=False`),
        weighted by `sample_weight` when `fit` is given one;
     2. updates `G` with the loss `mean(s_fake(x~) - s_real(x~))`,
-       `x~ = G(z) + sigma * eps`, differentiated into `G`'s weights only;
+       `x~ = G(z) + sigma * eps`, differentiated into `G`'s weights only
+       (for two `MultiScaleDDE`s, with one sigma per sample, log-uniform in
+       `[sigma, sigma_max]`, where large levels see missing modes);
     3. updates `fake_dde` `dde_steps` times on fresh generated samples.
 
-    The DDE updates are `DDEModel.dde_update`, the DDEs' own train step.
+    The DDE updates are `DDEModel.dde_update`, the DDEs' own train step;
+    the noisy samples of step 2 come from `fake_dde.smoothed_samples`.
     The generator and the DDEs have their own optimizers; see `compile`.
 
     Args:
         generator: a Keras model mapping `(batch, latent_dim)` to samples
             shaped like the data.
-        real_dde: a `keras_dde.DDEModel` for the data.
-        fake_dde: a `keras_dde.DDEModel` for the generated samples.
+        real_dde: a `keras_dde.DDEModel` (or `MultiScaleDDE`) for the data.
+        fake_dde: a DDE of the same kind for the generated samples; two
+            `MultiScaleDDE`s must share `sigma_max` (pass it explicitly).
         dde_steps: int, `fake_dde` updates per generator update.
         train_real: bool; False keeps a pretrained `real_dde` frozen.
         allow_different_sigma: bool; by default both DDEs must share sigma.
@@ -103,6 +107,14 @@ class EnergyGAN(CheckedModel):
                 f"`real_dde` has sigma {real_dde.sigma} but `fake_dde` has sigma "
                 f"{fake_dde.sigma}; the KL between smoothed densities needs the same "
                 "smoothing. Pass `allow_different_sigma=True` if this is intended."
+            )
+        real_top, fake_top = real_dde.noise_range[1], fake_dde.noise_range[1]
+        if real_top != fake_top:  # Also when one is an unknown (nan) sigma_max.
+            raise ValueError(
+                f"`real_dde` has noise levels up to {real_top} but `fake_dde` up "
+                f"to {fake_top} (None: a single-sigma `DDEModel`). Use two DDEs "
+                "of the same kind; two `MultiScaleDDE`s need the same "
+                "`sigma_max=`, passed explicitly."
             )
         dde_steps = check_positive_int(dde_steps, "dde_steps")
         _check_sigma_schedule(sigma_schedule, train_real, allow_different_sigma)
@@ -241,9 +253,8 @@ class EnergyGAN(CheckedModel):
     def generator_loss(self, batch_size):
         """`mean(s_fake(x~) - s_real(x~))` on fresh noisy generated samples."""
         samples = self.generator(self._latents(batch_size), training=True)
-        sigma = ops.cast(self.fake_dde.sigma_variable, samples.dtype)
-        noisy, _ = self.noise(samples, sigma=sigma)
-        return ops.mean(self.fake_dde(noisy) - self.real_dde(noisy))
+        _, energy = self.fake_dde.smoothed_samples(samples, self.noise)
+        return ops.mean(energy(self.fake_dde) - energy(self.real_dde))
 
     def _set_scheduled_sigma(self):
         sigma = self.sigma_schedule(self.generator_optimizer.iterations)

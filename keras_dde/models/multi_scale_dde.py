@@ -5,13 +5,17 @@ import numpy as np
 from keras import ops
 
 from keras_dde import backend
-from keras_dde.density import normalization
-from keras_dde.density.annealed_langevin import annealed_langevin
-from keras_dde.density.gaussian_proposal import GaussianProposal
 from keras_dde.models.dde_model import DDEModel
+from keras_dde.models.energy_checks import check_conditional_energy
 from keras_dde.models.multi_scale_loss import multi_scale_score_matching
+from keras_dde.models.normalized_density import DEFAULT_BATCH_SIZE
+from keras_dde.models.normalized_density import DEFAULT_IS_SAMPLES
+from keras_dde.partition.gaussian_proposal import GaussianProposal
+from keras_dde.partition.importance_sampling import importance_sampling
+from keras_dde.sampling.annealed_langevin import annealed_langevin
 from keras_dde.utils.validation import check_data
 from keras_dde.utils.validation import check_positive_int
+from keras_dde.utils.validation import check_seed
 from keras_dde.utils.validation import check_sigma
 from keras_dde.utils.validation import is_array_like
 
@@ -111,20 +115,22 @@ class MultiScaleDDE(DDEModel):
         if None not in feature_shape:
             self.build((None, *feature_shape))
 
-    @property
-    def sigma(self):
-        """The target noise level (KDE bandwidth), a python float."""
-        return DDEModel.sigma.fget(self)
+    _check_energy = staticmethod(check_conditional_energy)
 
-    @sigma.setter
-    def sigma(self, value):
-        value = check_sigma(value)
-        if value >= self.sigma_max:  # False while sigma_max is nan.
+    def set_sigma(self, value):
+        """`DDEModel.set_sigma`; a number must stay below `sigma_max`."""
+        if not keras.ops.is_tensor(value) and check_sigma(value) >= self.sigma_max:
+            # False while sigma_max is nan.
             raise ValueError(
                 f"`sigma` must stay below `sigma_max` ({self.sigma_max}); "
                 f"received {value}."
             )
-        self.sigma_variable.assign(value)
+        super().set_sigma(value)
+
+    @property
+    def noise_range(self):
+        """`(sigma, sigma_max)`, the levels the energy is trained on."""
+        return self.sigma, self.sigma_max
 
     @property
     def sigma_max(self):
@@ -133,13 +139,13 @@ class MultiScaleDDE(DDEModel):
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
-        expected = tuple(self.energy_network.inputs[0].shape[1:])
+        expected = tuple(self.network.inputs[0].shape[1:])
         if tuple(input_shape[1:]) != expected:
             raise ValueError(
                 f"The data has per-sample shape {tuple(input_shape[1:])}, but "
                 f"`energy` expects {expected}."
             )
-        output = self.energy_network.compute_output_spec(
+        output = self.network.compute_output_spec(
             [keras.KerasTensor(input_shape), keras.KerasTensor((input_shape[0], 1))]
         )
         output_shape = tuple(getattr(output, "shape", ()))
@@ -150,7 +156,7 @@ class MultiScaleDDE(DDEModel):
             )
         self._feature_shape = tuple(input_shape[1:])
         self.noise.build(input_shape)
-        normalization.build_state(self, self._feature_shape)
+        self._build_density_state(self._feature_shape)
 
     # --- What a multi-scale DDE computes --------------------------------------
 
@@ -170,9 +176,7 @@ class MultiScaleDDE(DDEModel):
 
     def _joint_energy(self, x, log_sigma, training=None):
         """`s(x, u)` for `x` `(batch, *features)` and `u` `(batch,)`."""
-        values = self.energy_network(
-            [x, ops.reshape(log_sigma, (-1, 1))], training=training
-        )
+        values = self.network([x, ops.reshape(log_sigma, (-1, 1))], training=training)
         if len(values.shape) == 2:
             values = ops.squeeze(values, axis=-1)
         return values
@@ -187,15 +191,17 @@ class MultiScaleDDE(DDEModel):
         """Unnormalised log-density `s(x, sigma)` (default: the model's sigma)."""
         x = ops.convert_to_tensor(x, dtype=self.compute_dtype)
         log_sigma = ops.full((ops.shape(x)[0],), self._log_sigma(sigma))
-        return self._joint_energy(x, log_sigma)
+        with backend.inference():
+            return self._joint_energy(x, log_sigma)
 
     def score(self, x, sigma=None):
         """`grad_x s(x, sigma)`, same shape as `x`."""
         x = ops.convert_to_tensor(x, dtype=self.compute_dtype)
         log_sigma = ops.full((ops.shape(x)[0],), self._log_sigma(sigma))
-        return backend.input_gradient(
-            lambda z: self._joint_energy(z, log_sigma), x
-        )[1]
+        with backend.inference():
+            return backend.input_gradient(
+                lambda z: self._joint_energy(z, log_sigma), x
+            )[1]
 
     def denoise(self, x, sigma=None):
         """Tweedie's denoiser `x + sigma^2 grad_x s(x, sigma)`."""
@@ -206,22 +212,42 @@ class MultiScaleDDE(DDEModel):
 
     # --- Training ------------------------------------------------------------
 
-    def compute_dde_loss(self, x, sample_weight=None, training=False):
-        """Mean multi-scale score matching loss on fresh levels and noise."""
-        batch = ops.shape(x)[0]
-        dim = int(np.prod(self.feature_shape))
+    def _noisy_levels(self, x, noise, target_fraction):
+        """`(x + sigma * eps, eps, log sigma)`, one level per sample.
+
+        `log sigma` is uniform in `[log sigma, log sigma_max]`, except for a
+        `target_fraction` of the samples at `sigma`; the draws come from the
+        `NoisePairing` `noise` (distinct per replica).
+        """
         low = ops.log(ops.cast(self.sigma_variable, x.dtype))
         high = ops.log(ops.cast(self.sigma_max_variable, x.dtype))
-        # Normal draws (distinct per replica) mapped to uniforms.
-        draws = backend.normal((batch, 2), seed=self.noise.seed_generator, dtype=x.dtype)
+        draws = backend.normal(
+            (ops.shape(x)[0], 2), seed=noise.seed_generator, dtype=x.dtype
+        )
         uniform = 0.5 * (1.0 + ops.erf(draws / math.sqrt(2.0)))
         log_sigma = ops.where(
-            uniform[:, 1] < self.target_fraction, low, low + uniform[:, 0] * (high - low)
+            uniform[:, 1] < target_fraction, low, low + uniform[:, 0] * (high - low)
         )
+        shape = (-1,) + (1,) * len(self.feature_shape)
+        noisy, eps = noise(x, sigma=ops.reshape(ops.exp(log_sigma), shape))
+        return noisy, eps, log_sigma
+
+    def smoothed_samples(self, samples, noise):
+        """`EnergyGAN`'s hook: levels log-uniform in `[sigma, sigma_max]`.
+
+        Returns `(noisy, energy_fn)`: `noisy = samples + sigma_i * eps_i`
+        with one level `sigma_i` per sample, and `energy_fn(dde)` the
+        energies `s(noisy_i, sigma_i)` of a `MultiScaleDDE` `dde`, so the
+        generator loss is averaged over the noise levels.
+        """
+        noisy, _, log_sigma = self._noisy_levels(samples, noise, 0.0)
+        return noisy, lambda dde: dde._joint_energy(noisy, log_sigma)
+
+    def compute_dde_loss(self, x, sample_weight=None, training=False):
+        """Mean multi-scale score matching loss on fresh levels and noise."""
+        dim = int(np.prod(self.feature_shape))
+        noisy, eps, log_sigma = self._noisy_levels(x, self.noise, self.target_fraction)
         sigma = ops.exp(log_sigma)
-        noisy, eps = self.noise(
-            x, sigma=ops.reshape(sigma, (-1,) + (1,) * len(self.feature_shape))
-        )
         joint = ops.concatenate(
             [ops.reshape(noisy, (-1, dim)), log_sigma[:, None]], axis=-1
         )
@@ -244,17 +270,17 @@ class MultiScaleDDE(DDEModel):
         return ops.sum(per_sample * sample_weight) / ops.sum(sample_weight)
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        """`DDEModel.fit`; with `sigma_max=None` it is set from array data first."""
-        if math.isnan(self.sigma_max):
-            if x is None or not is_array_like(x):
-                if float(ops.convert_to_numpy(self.data_count)) <= 0:
-                    raise ValueError(
-                        "`sigma_max` is unknown: pass `sigma_max=` to "
-                        "`MultiScaleDDE`, or call `set_data_statistics(data)` "
-                        "before fitting a dataset."
-                    )
-            else:
-                self.set_data_statistics(check_data(x, "x", self.feature_shape))
+        """`DDEModel.fit`; with `sigma_max=None`, array data sets it first.
+
+        (`DDEModel.fit` records the statistics of array data, without the
+        `validation_split` tail, through `set_data_statistics`.)
+        """
+        unknown = math.isnan(self.sigma_max)
+        if unknown and (x is None or not is_array_like(x)):
+            raise ValueError(
+                "`sigma_max` is unknown: pass `sigma_max=` to `MultiScaleDDE`, "
+                "or call `set_data_statistics(data)` before fitting a dataset."
+            )
         return super().fit(x, y, *args, **kwargs)
 
     def set_data_statistics(self, data, sample_weight=None):
@@ -265,18 +291,13 @@ class MultiScaleDDE(DDEModel):
     # --- Normalised density and sampling -------------------------------------
 
     def _limit_proposal(self):
-        if float(ops.convert_to_numpy(self.data_count)) <= 0 or math.isnan(
-            self.sigma_max
-        ):
+        if not self.data_statistics.recorded or math.isnan(self.sigma_max):
             raise ValueError(
                 "The model has no data statistics or sigma_max: `fit` it on "
                 "array data or call `set_data_statistics(data)` first."
             )
-        return GaussianProposal.from_moments(
-            ops.convert_to_numpy(self.data_mean),
-            ops.convert_to_numpy(self.data_covariance),
-            sigma=self.sigma_max,
-        )
+        mean, covariance = self.data_statistics.moments()
+        return GaussianProposal.from_moments(mean, covariance, sigma=self.sigma_max)
 
     def log_partition(
         self, method="limit", n_samples=None, seed=None, return_info=False, **kwargs
@@ -299,7 +320,7 @@ class MultiScaleDDE(DDEModel):
             )
         if kwargs.get("data") is not None or kwargs.get("proposal") is not None:
             raise ValueError("`method='limit'` uses the stored data statistics.")
-        n_samples = check_positive_int(n_samples or 200_000, "n_samples")
+        n_samples = check_positive_int(n_samples or DEFAULT_IS_SAMPLES, "n_samples")
         proposal = self._limit_proposal()
         shape = tuple(self.feature_shape)
         log_sigma = math.log(self.sigma_max)
@@ -308,18 +329,17 @@ class MultiScaleDDE(DDEModel):
             x = ops.reshape(proposal.from_whitened(u), (-1, *shape))
             return self._joint_energy(x, ops.full((ops.shape(x)[0],), log_sigma))
 
-        log_z, stderr, ess = normalization.importance_sampling(
-            energy_fn, proposal, n_samples, kwargs.get("batch_size", 8192), seed,
+        log_z, stderr, ess = importance_sampling(
+            energy_fn, proposal, n_samples,
+            kwargs.get("batch_size", DEFAULT_BATCH_SIZE), seed,
             kwargs.get("verbose", "auto"),
         )
-        self.log_z.assign(log_z)
-        self.log_z_stderr.assign(stderr)
-        self.log_z_fingerprint.assign(normalization.weights_fingerprint(self))
+        self.log_partition_cache.store(log_z, stderr, self.network.weights)
         if return_info:
             return log_z, stderr, {"method": "limit", "n_samples": n_samples, "ess": ess}
         return log_z, stderr
 
-    def log_prob(self, x, sigma=None, batch_size=8192):
+    def log_prob(self, x, sigma=None, batch_size=DEFAULT_BATCH_SIZE):
         """Normalised `s(x, sigma) - log Z`, float32 numpy `(n,)`.
 
         Uses the cached `log Z` of the last `log_partition` call (running
@@ -328,7 +348,7 @@ class MultiScaleDDE(DDEModel):
         x = check_data(x, "x", self.feature_shape)
         batch_size = check_positive_int(batch_size, "batch_size")
         self._log_sigma(sigma)  # Checks the level before any work.
-        cached = normalization.cached_log_partition(self)
+        cached = self.log_partition_cache.load(self.network.weights)
         log_z = self.log_partition(verbose=0)[0] if cached is None else cached[0]
         energies = [
             ops.convert_to_numpy(self.energy(x[i : i + batch_size], sigma))
@@ -343,7 +363,7 @@ class MultiScaleDDE(DDEModel):
         """Draws `n` samples by annealed Langevin dynamics, then MALA.
 
         Chains start from `N(m, C + sigma_max^2 I)` and run
-        `keras_dde.density.annealed_langevin` over `n_levels` geometric
+        `keras_dde.sampling.annealed_langevin` over `n_levels` geometric
         levels from `sigma_max` to `sigma` (NCSN), then `n_steps` MALA
         steps on `s(., sigma)` (`DDEModel.sample`, whose other keyword
         arguments apply) remove the discretisation bias.
@@ -352,9 +372,7 @@ class MultiScaleDDE(DDEModel):
             - [Song & Ermon, 2019](https://arxiv.org/abs/1907.05600)
         """
         n = check_positive_int(n, "n")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise TypeError(f"`seed` must be None or an int; received {seed!r}.")
-        seed = keras.random.SeedGenerator(seed)
+        seed = check_seed(seed)
         proposal = self._limit_proposal()
         levels = np.geomspace(self.sigma_max, self.sigma, n_levels)
         self._log_sigma(float(levels[0]))  # Checks that sigma_max is known.
@@ -395,31 +413,3 @@ def default_sigma_max(model):
     top = covariance.max() if covariance.ndim == 1 else np.linalg.eigvalsh(covariance)[-1]
     return max(SIGMA_MAX_SCALE * math.sqrt(max(top, 0.0)), 2.0 * model.sigma)
 
-
-def check_conditional_energy(energy):
-    """Raises unless `energy` is a Keras model with inputs `[x, log_sigma]`."""
-    if not isinstance(energy, keras.layers.Layer):
-        raise TypeError(
-            "`energy` must be a Keras model with inputs `[x, log_sigma]`; "
-            f"received {type(energy).__name__}."
-        )
-    inputs = getattr(energy, "inputs", None) if isinstance(energy, keras.Model) else None
-    if not inputs or len(inputs) != 2 or tuple(inputs[1].shape[1:]) != (1,):
-        raise TypeError(
-            "`MultiScaleDDE` needs a noise-conditional energy: a functional "
-            "Keras model with two inputs `[x, log_sigma]` of shapes "
-            "`(batch, *features)` and `(batch, 1)`, e.g. "
-            "`keras_dde.models.conditional_energy_mlp(input_dim)`. For a "
-            "network of `x` alone use `keras_dde.DDEModel`."
-        )
-
-
-def check_unconditional_energy(energy):
-    """Raises if `energy` takes a noise level: for `DDEModel.__init__`."""
-    inputs = getattr(energy, "inputs", None) if isinstance(energy, keras.Model) else None
-    if inputs is not None and len(inputs) > 1:
-        raise TypeError(
-            f"`energy` takes {len(inputs)} inputs; `DDEModel` needs a network of "
-            "`x` alone. For a noise-conditional network `[x, log_sigma]` use "
-            "`keras_dde.MultiScaleDDE`."
-        )

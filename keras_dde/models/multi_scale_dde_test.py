@@ -8,7 +8,7 @@ from keras import ops
 import keras_dde
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.multi_scale_dde import MultiScaleDDE
-from keras_dde.models.multi_scale_dde import check_unconditional_energy
+from keras_dde.models.energy_checks import check_unconditional_energy
 from keras_dde.testing import run_model_saving_test
 from keras_dde.testing import run_serialization_test
 from keras_dde.testing.reference import exact_kde_log_density
@@ -104,7 +104,10 @@ def mass_error(model, x, sigma):
     return diff[label == 1].mean() - diff[label == 0].mean()
 
 
+# Trains two models for ~40 s on JAX (4-10x longer on TensorFlow and PyTorch):
+# JAX only; the Gaussian known-answer tests above run on every backend.
 @pytest.mark.slow
+@pytest.mark.jax_only
 def test_mode_masses_multiscale_right_where_single_sigma_is_wrong():
     x, _ = two_modes(2048, seed=0)
     sigma = 0.1
@@ -221,6 +224,10 @@ def test_a_network_with_sigma_is_refused_by_the_dde_check():
     with pytest.raises(TypeError, match="MultiScaleDDE"):
         check_unconditional_energy(keras_dde.models.conditional_energy_mlp(2))
     check_unconditional_energy(keras_dde.models.energy_mlp(2))
+    with pytest.raises(TypeError, match="use `keras_dde.MultiScaleDDE`"):
+        DDEModel(keras_dde.models.conditional_energy_mlp(2), sigma=0.1)
+    with pytest.raises(TypeError, match="Keras layer or model"):
+        DDEModel(lambda x: x, sigma=0.1)
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,11 @@
 """Samplers of unnormalised densities `exp(s(x)) / Z`: the machinery of `DDEModel.sample`.
 
 Metropolis-adjusted Langevin (MALA) chains in the whitened coordinates of a
-Gaussian proposal, started by sampling-importance-resampling.
+Gaussian proposal, started by sampling-importance-resampling; annealed
+Langevin dynamics over decreasing noise levels for `MultiScaleDDE.sample`.
 """
 
+from keras_dde.sampling.annealed_langevin import annealed_langevin
 from keras_dde.sampling.mala import TARGET_ACCEPTANCE
 from keras_dde.sampling.mala import adapt_step_size
 from keras_dde.sampling.mala import draw_step_noise
@@ -14,6 +16,7 @@ from keras_dde.sampling.resampling import sampling_importance_resampling
 __all__ = [
     "TARGET_ACCEPTANCE",
     "adapt_step_size",
+    "annealed_langevin",
     "draw_step_noise",
     "mala_step",
     "run_mala_chains",

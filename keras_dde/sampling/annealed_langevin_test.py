@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_dde.density.annealed_langevin import annealed_langevin
+from keras_dde.sampling.annealed_langevin import annealed_langevin
 
 
 def gaussian_score(x, sigma):

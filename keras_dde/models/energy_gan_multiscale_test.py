@@ -1,0 +1,85 @@
+"""`EnergyGAN` on two `MultiScaleDDE`s: the generator loss over noise levels."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import keras_dde
+from keras_dde.layers.noise_pairing import NoisePairing
+from keras_dde.models.energy_gan import EnergyGAN
+from keras_dde.models.multi_scale_dde import MultiScaleDDE
+
+
+def msdde(sigma=0.1, sigma_max=2.0):
+    energy = keras_dde.models.conditional_energy_mlp(2, width=32, depth=2)
+    return MultiScaleDDE(energy, sigma=sigma, sigma_max=sigma_max, seed=0)
+
+
+def gan(seed=0, real=None, fake=None):
+    keras.utils.set_random_seed(seed)
+    generator = keras_dde.models.generator_mlp(4, 2, width=32, depth=2)
+    return EnergyGAN(generator, real or msdde(), fake or msdde(), seed=seed)
+
+
+def compiled(model):
+    model.compile(
+        generator_optimizer=keras.optimizers.Adam(1e-3),
+        dde_optimizer=keras.optimizers.Adam(2e-3),
+    )
+    return model
+
+
+def weights(model):
+    return [np.array(w) for w in model.trainable_weights]
+
+
+def test_noise_levels_of_the_generator_loss_are_log_uniform():
+    # For samples at 0, log|x~| = log sigma_i + log|eps_i|, and in 2-D
+    # E log|eps| = (log 2 - euler_gamma) / 2; E log sigma_i is the midpoint of
+    # [log 0.1, log 2] for log-uniform levels (-2.25 if all were at sigma).
+    dde = msdde(sigma=0.1, sigma_max=2.0)
+    noise = NoisePairing(seed=0)
+    noisy, energy = dde.smoothed_samples(ops.zeros((20000, 2)), noise)
+    log_norm = np.log(np.linalg.norm(ops.convert_to_numpy(noisy), axis=1))
+    expected = 0.5 * (math.log(0.1) + math.log(2.0)) + 0.5 * (math.log(2) - 0.5772157)
+    assert abs(log_norm.mean() - expected) < 0.03, log_norm.mean()
+    assert ops.convert_to_numpy(energy(dde)).shape == (20000,)
+
+
+def test_two_multiscale_ddes_train_and_resume_after_saving(tmp_path):
+    x = keras_dde.datasets.toy2d("8gaussians", 512, seed=0)
+    model = compiled(gan())
+    history = model.fit(x, batch_size=128, epochs=2, shuffle=False, verbose=0)
+    for name in ("generator_loss", "real_dde_loss", "fake_dde_loss"):
+        assert np.isfinite(history.history[name]).all(), name
+    path = tmp_path / "gan.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded.fake_dde, MultiScaleDDE)
+    assert loaded.real_dde.sigma_max == 2.0
+    np.testing.assert_allclose(
+        loaded.generate(64, seed=0), model.generate(64, seed=0), atol=1e-6
+    )
+    for m in (model, loaded):
+        m.fit(x, batch_size=128, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(weights(model), weights(loaded)):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "real, fake",
+    [
+        (lambda: msdde(sigma_max=2.0), lambda: msdde(sigma_max=1.0)),
+        (lambda: msdde(sigma_max=None), lambda: msdde(sigma_max=None)),
+        (
+            lambda: msdde(sigma=0.1),
+            lambda: keras_dde.DDEModel(keras_dde.models.energy_mlp(2), sigma=0.1),
+        ),
+    ],
+)
+def test_ddes_of_different_noise_ranges_are_refused(real, fake):
+    with pytest.raises(ValueError, match="same kind.*sigma_max"):
+        gan(real=real(), fake=fake())
