@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
@@ -169,8 +170,17 @@ def test_03_normalized_density(tmp_path, monkeypatch):
     assert results["dde_log_likelihood"] < results["kde_log_likelihood"] + 0.5
     assert results["dde_log_likelihood"] > -6.0
     assert results["auroc"] > 0.9
-    for picture in ("density.png", "langevin_samples.png", "ood_histogram.png"):
+    for picture in ("density.png", "langevin_samples.png", "ood_histogram.png",
+                    "mode_masses.png"):
         assert (tmp_path / "outputs" / picture).exists()
+    # Mode masses on three separated Gaussians (weights 0.5, 0.3, 0.2): the
+    # single-sigma DDE gets them wrong, the multi-scale DDE right.
+    kde = np.array(results["kde_masses"])
+    assert np.abs(kde - [0.5, 0.3, 0.2]).max() < 0.05
+    dde_error = np.abs(np.log(np.array(results["dde_masses"]) / kde)).max()
+    multiscale_error = np.abs(np.log(np.array(results["multiscale_masses"]) / kde)).max()
+    assert dde_error > 0.5, dde_error
+    assert multiscale_error < 0.25, multiscale_error
 
 
 @pytest.mark.notebooks
