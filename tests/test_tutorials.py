@@ -9,6 +9,7 @@ backend.
 """
 
 import json
+import os
 import re
 import sys
 import time
@@ -49,6 +50,9 @@ def execute(name, tmp_path, monkeypatch, results_code):
         )
     )
     monkeypatch.setenv("KERAS_DDE_TUTORIAL_QUICK", "1")
+    # The kernel imports this checkout's keras_dde, not an installed copy.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        filter(None, [str(TUTORIALS.parent), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("KERAS_BACKEND", keras.backend.backend())
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
     client = nbclient.NotebookClient(
@@ -60,6 +64,7 @@ def execute(name, tmp_path, monkeypatch, results_code):
     start = time.monotonic()
     client.execute()
     seconds = time.monotonic() - start
+    print(f"{name}: {seconds:.0f} s")
     assert seconds < SECONDS_PER_NOTEBOOK, f"{name} took {seconds:.0f} s"
     text = "".join(
         output.get("text", "")
@@ -179,8 +184,8 @@ def test_03_normalized_density(tmp_path, monkeypatch):
     assert np.abs(kde - [0.5, 0.3, 0.2]).max() < 0.05
     dde_error = np.abs(np.log(np.array(results["dde_masses"]) / kde)).max()
     multiscale_error = np.abs(np.log(np.array(results["multiscale_masses"]) / kde)).max()
-    assert dde_error > 0.5, dde_error
-    assert multiscale_error < 0.25, multiscale_error
+    assert dde_error > max(0.5, 2 * multiscale_error), (dde_error, multiscale_error)
+    assert multiscale_error < 0.3, multiscale_error
 
 
 @pytest.mark.notebooks

@@ -409,7 +409,7 @@ n_langevin_samples = 500 if quick else 2000
 # The multi-scale section: a mixture of three separated Gaussians.
 ms_n_samples = 1024 if quick else 8192
 ms_sigma = 0.1
-ms_epochs = 250 if quick else 600
+ms_epochs = 300 if quick else 600
 ms_batch_size = 256 if quick else 512
 seed = 0
 output_dir = "outputs"
@@ -552,7 +552,7 @@ summary = {
     "dde_masses": dde_masses.tolist(), "multiscale_masses": multiscale_masses.tolist(),
 }
 for name, value in summary.items():
-    print(f"{name}: {value:.4f}")
+    print(f"{name}: {np.round(value, 4)}")
 '''),
     ]
 
