@@ -178,6 +178,10 @@ class DDEDensity(DensityMixin, BaseEstimator):
             batches, epochs=batches.epochs, shuffle=False, verbose=self.verbose
         )
         log_z, stderr = model.log_partition(
+            # The broad Gaussian, not the data's mixture: a briefly trained
+            # energy can put mass between the modes, which a mixture proposal
+            # misses (log Z too low, scores too high, e.g. in a grid search).
+            proposal="gaussian",
             method=self.log_z_method,
             n_samples=self.log_z_samples,
             seed=log_z_seed,
