@@ -105,30 +105,27 @@ def positive(kind, name):
     return parse
 
 
-def non_negative_int(text):
-    """The argparse type of --model-samples."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(
-            f"--model-samples must be an int >= 0; received {text!r}"
-        )
-    return value
+def non_negative_int_for(name):
+    """An argparse type for option `name`: an int >= 0, else a message naming it."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be an int >= 0; received {text!r}"
+            )
+        return value
+
+    parse.__name__ = name
+    return parse
 
 
-def seed(text):
-    """The argparse type of --seed: an int >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(
-            f"--seed must be an int >= 0; received {text!r}"
-        )
-    return value
+# The argparse types of --model-samples and --seed.
+non_negative_int = non_negative_int_for("--model-samples")
+seed = non_negative_int_for("--seed")
 
 
 def add_run_arguments(parser, command):

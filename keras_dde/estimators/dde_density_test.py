@@ -18,17 +18,26 @@ GRID = dict(
 )
 
 
+def correlated_gaussian(n, seed):
+    scale = np.array([[1.0, 0.0], [0.8, 0.6]])
+    noise = np.random.default_rng(seed).standard_normal((n, 2))
+    return noise @ scale.T + np.array([1.0, -2.0])
+
+
 def test_fit_score_sample_against_kernel_density():
-    x = keras_dde.datasets.toy2d("8gaussians", 1500, seed=0)
-    x_test = keras_dde.datasets.toy2d("8gaussians", 1000, seed=1)
-    estimator = DDEDensity(sigma=0.3, random_state=0, **FAST)
+    # One Gaussian: score matching sees the whole density, so a short training
+    # must land close to the exact KDE (separated modes are MultiScaleDDE's job).
+    x = correlated_gaussian(1500, seed=0)
+    x_test = correlated_gaussian(1000, seed=1)
+    estimator = DDEDensity(sigma=0.3, random_state=0, **{**FAST, "steps": 800})
     assert estimator.fit(x) is estimator
     log_p = estimator.score_samples(x_test)
     assert log_p.shape == (1000,) and log_p.dtype == np.float64
     exact = KernelDensity(bandwidth=0.3).fit(x).score_samples(x_test)
-    # A short training, yet close to the exact KDE it approximates.
-    assert np.mean(np.abs(log_p - exact)) < 0.2
-    assert abs(np.mean(log_p) - np.mean(exact)) < 0.1
+    # Measured 0.064-0.073 on the three backends; an unnormalised or
+    # mis-scaled density is off by far more.
+    assert np.mean(np.abs(log_p - exact)) < 0.12
+    assert abs(np.mean(log_p) - np.mean(exact)) < 0.05
     assert estimator.score(x_test) == pytest.approx(np.sum(log_p), rel=1e-6)
     assert estimator.log_partition_stderr_ < 0.05
     samples = estimator.sample(300, random_state=0)

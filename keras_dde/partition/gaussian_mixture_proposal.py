@@ -7,6 +7,8 @@ from keras import ops
 
 from keras_dde.partition.gaussian_proposal import GaussianProposal
 from keras_dde.partition.gaussian_proposal import weighted_moments
+from keras_dde.partition.mixture_parameters import check_mixture_parameters
+from keras_dde.partition.whitened_proposal import WhitenedProposal
 from keras_dde.utils.validation import check_data
 from keras_dde.utils.validation import check_positive_int
 from keras_dde.utils.validation import check_sample_weight
@@ -17,7 +19,7 @@ DEFAULT_MAX_COMPONENTS = 5
 DEFAULT_MAX_SAMPLES = 20_000
 
 
-class GaussianMixtureProposal:
+class GaussianMixtureProposal(WhitenedProposal):
     """A Gaussian mixture proposal `q = sum_k w_k N(mu_k, Sigma_k)`.
 
     A drop-in for `GaussianProposal` where the data are multimodal: one
@@ -53,37 +55,10 @@ class GaussianMixtureProposal:
     """
 
     def __init__(self, means, covariances, weights=None):
-        means = np.asarray(means, dtype="float64")
-        if means.ndim != 2:
-            raise ValueError(f"`means` must have shape (k, d); received {means.shape}.")
-        k, d = means.shape
-        covariances = np.asarray(covariances, dtype="float64")
-        if covariances.shape == (k, d):
-            covariances = np.stack([np.diag(c) for c in covariances])
-        if covariances.shape != (k, d, d):
-            raise ValueError(
-                f"`covariances` must have shape ({k}, {d}, {d}) or ({k}, {d}) to "
-                f"match `means` of shape ({k}, {d}); received {covariances.shape}."
-            )
-        weights = np.full(k, 1.0) if weights is None else np.asarray(weights, "float64")
-        if weights.shape != (k,) or np.any(weights < 0) or not weights.sum() > 0:
-            raise ValueError(
-                f"`weights` must be {k} non-negative numbers, not all zero; "
-                f"received {weights!r}."
-            )
-        if not (np.all(np.isfinite(means)) and np.all(np.isfinite(covariances))):
-            raise ValueError("`means` and `covariances` must be finite.")
-        keep = weights > 0
-        means, covariances = means[keep], covariances[keep]
-        weights = weights[keep] / weights[keep].sum()
-        covariances = 0.5 * (covariances + np.transpose(covariances, (0, 2, 1)))
-        try:
-            chols = np.linalg.cholesky(covariances)
-        except np.linalg.LinAlgError as error:
-            raise ValueError(
-                "Every one of `covariances` must be symmetric positive definite; "
-                "add a small multiple of the identity."
-            ) from error
+        means, covariances, weights, chols = check_mixture_parameters(
+            means, covariances, weights
+        )
+        d = means.shape[1]
         self.means = means
         self.covariances = covariances
         self.mixture_weights = weights
@@ -253,20 +228,6 @@ class GaussianMixtureProposal:
         resp = ops.exp(logits - ops.logsumexp(logits, axis=-1, keepdims=True))
         inverses = ops.convert_to_tensor(self._block_inverses, u.dtype)
         return -ops.einsum("nk,kde,nkd->ne", resp, inverses, z)
-
-    def sample(self, n, seed=None):
-        """`n` draws `x ~ q`, a float32 tensor `(n, d)`."""
-        return self.from_whitened(self.sample_whitened(n, seed))
-
-    def log_prob(self, x):
-        """`log q(x)` for rows `x` of shape `(n, d)`, shape `(n,)`."""
-        x = ops.convert_to_tensor(x, dtype="float32")
-        if x.shape[-1] != self.dim:
-            raise ValueError(
-                f"The proposal has dimension {self.dim}; received points of "
-                f"dimension {x.shape[-1]}."
-            )
-        return self.log_prob_whitened(self.to_whitened(x))
 
     def padded(self, n_components):
         """`(means, covariances, weights)` padded to `n_components` with

@@ -4,11 +4,12 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_dde.partition.whitened_proposal import WhitenedProposal
 from keras_dde.utils.validation import check_data
 from keras_dde.utils.validation import check_sample_weight
 
 
-class GaussianProposal:
+class GaussianProposal(WhitenedProposal):
     """A Gaussian proposal `q = N(mean, covariance)` for importance sampling.
 
     `log_partition`, `sample` and the divergences draw from `q` and evaluate
@@ -118,20 +119,6 @@ class GaussianProposal:
     def log_prob_whitened(self, u):
         """`log q(x)` at `x = mean + L u`, shape `(n,)`."""
         return -0.5 * ops.sum(ops.square(u), axis=-1) - self.normalizer()
-
-    def sample(self, n, seed=None):
-        """`n` draws `x ~ q`, a float32 tensor `(n, d)`."""
-        return self.from_whitened(self.sample_whitened(n, seed))
-
-    def log_prob(self, x):
-        """`log q(x)` for rows `x` of shape `(n, d)`, shape `(n,)`."""
-        x = ops.convert_to_tensor(x, dtype="float32")
-        if x.shape[-1] != self.dim:
-            raise ValueError(
-                f"The proposal has dimension {self.dim}; received points of "
-                f"dimension {x.shape[-1]}."
-            )
-        return self.log_prob_whitened(self.to_whitened(x))
 
 
 def weighted_moments(x, sample_weight=None):

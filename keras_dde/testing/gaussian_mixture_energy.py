@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_dde.partition.mixture_parameters import check_mixture_parameters
+
 
 @keras.saving.register_keras_serializable(package="keras_dde")
 class GaussianMixtureEnergy(keras.layers.Layer):
@@ -18,8 +20,8 @@ class GaussianMixtureEnergy(keras.layers.Layer):
     Args:
         means: array `(k, d)`.
         covariances: array `(k, d, d)`, or `(k, d)` for diagonal ones.
-        weights: array `(k,)` of positive mixture weights (normalised here),
-            default uniform.
+        weights: array `(k,)` of non-negative mixture weights (normalised
+            here; components of weight 0 are dropped), default uniform.
         offset: float, added to the log-density.
         **kwargs: standard `keras.layers.Layer` arguments.
 
@@ -35,30 +37,15 @@ class GaussianMixtureEnergy(keras.layers.Layer):
 
     def __init__(self, means, covariances, weights=None, offset=0.0, **kwargs):
         super().__init__(**kwargs)
-        means = np.asarray(means, dtype="float64")
-        if means.ndim != 2:
-            raise ValueError(f"`means` must have shape (k, d); got {means.shape}.")
-        k, d = means.shape
-        covariances = np.asarray(covariances, dtype="float64")
-        if covariances.shape == (k, d):
-            covariances = np.stack([np.diag(c) for c in covariances])
-        if covariances.shape != (k, d, d):
-            raise ValueError(
-                f"`covariances` must have shape ({k}, {d}, {d}) or ({k}, {d}); "
-                f"got {covariances.shape}."
-            )
-        if weights is None:
-            weights = np.full(k, 1.0 / k)
-        weights = np.asarray(weights, "float64")
-        if weights.shape != (k,) or np.any(weights <= 0):
-            raise ValueError(f"`weights` must be {k} positive numbers.")
-        weights = weights / weights.sum()
+        means, covariances, weights, chol = check_mixture_parameters(
+            means, covariances, weights
+        )
+        d = means.shape[1]
         self.means = means
         self.covariances = covariances
         self.mixture_weights = weights
         self.offset = float(offset)
         # Sigma^-1 = U U^T with U = (L^-1)^T for Sigma = L L^T.
-        chol = np.linalg.cholesky(covariances)
         self._whiteners = np.transpose(np.linalg.inv(chol), (0, 2, 1))
         self._log_coefficients = (
             np.log(weights)
