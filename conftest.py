@@ -1,6 +1,18 @@
 import os
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# JAX's persistent compilation cache: many tests build models of the same
+# shapes (every estimator check fits a fresh tiny one), and keras retraces each
+# new model, so most compilations repeat. Caching every compiled program on
+# disk (threshold 0 s) halves the JAX suite's compile time; set as environment
+# variables so that notebook kernels and CLI subprocesses share the cache.
+os.environ.setdefault(
+    "JAX_COMPILATION_CACHE_DIR",
+    os.path.join(tempfile.gettempdir(), "keras-dde-test-jax-cache"),
+)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 
 import keras  # noqa: E402
 
