@@ -25,14 +25,28 @@ BATCH_SIZE = 128
 STEPS = 4
 
 
+IMAGE_SHAPE = (8, 8, 1)
+CASES = ["dde", "gan", "multiscale", "image"]
+
+
 def _models(name):
-    """A DDEModel or EnergyGAN with fixed initial weights, compiled with SGD."""
+    """A DDEModel, EnergyGAN, MultiScaleDDE or conv DDEModel (image tensors)
+    with fixed initial weights, compiled with SGD."""
     import keras_dde
 
     keras.utils.set_random_seed(0)
     energy = lambda: keras_dde.models.energy_mlp(2, width=16, depth=2)  # noqa: E731
-    if name == "dde":
-        model = keras_dde.DDEModel(energy(), sigma=0.2, seed=1)
+    if name in ("dde", "multiscale", "image"):
+        if name == "dde":
+            model = keras_dde.DDEModel(energy(), sigma=0.2, seed=1)
+        elif name == "multiscale":
+            network = keras_dde.models.conditional_energy_mlp(2, width=16, depth=2)
+            model = keras_dde.MultiScaleDDE(network, sigma=0.2, sigma_max=2.0, seed=1)
+        else:
+            network = keras_dde.models.energy_convnet(
+                IMAGE_SHAPE, filters=(4,), dense_width=8
+            )
+            model = keras_dde.DDEModel(network, sigma=0.3, seed=1)
         model.compile(optimizer=keras.optimizers.SGD(0.05), steps_per_execution=2)
         return model
     generator = keras_dde.models.generator_mlp(4, 2, width=16, depth=2)
@@ -54,6 +68,9 @@ def _train(model):
     import keras_dde
 
     x = keras_dde.datasets.toy2d("8gaussians", BATCH_SIZE * STEPS, seed=0)
+    if getattr(model, "feature_shape", None) == IMAGE_SHAPE:
+        noise = np.random.default_rng(0).standard_normal((len(x), *IMAGE_SHAPE))
+        x = np.tanh(noise).astype("float32")
     history = model.fit(x, batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=0)
     return {
         "weights": [np.asarray(w).tolist() for w in model.get_weights()],
@@ -119,14 +136,14 @@ def _assert_same_training(results):
 
 @pytest.mark.slow
 @pytest.mark.tensorflow_only
-@pytest.mark.parametrize("name", ["dde", "gan"])
+@pytest.mark.parametrize("name", CASES)
 def test_mirrored_strategy_two_replicas_equal_one(name):
     _assert_same_training(_run_worker("tensorflow", name))
 
 
 @pytest.mark.slow
 @pytest.mark.jax_only
-@pytest.mark.parametrize("name", ["dde", "gan"])
+@pytest.mark.parametrize("name", CASES)
 def test_jax_data_parallel_two_devices_equal_one(name):
     _assert_same_training(_run_worker("jax", name))
 

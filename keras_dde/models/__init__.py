@@ -1,5 +1,6 @@
 """Ready-made networks and the DDE model."""
 
+from keras_dde.models.conditional_energy_convnet import conditional_energy_convnet
 from keras_dde.models.conditional_energy_mlp import conditional_energy_mlp
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_convnet import energy_convnet
@@ -13,6 +14,7 @@ __all__ = [
     "DDEModel",
     "EnergyGAN",
     "MultiScaleDDE",
+    "conditional_energy_convnet",
     "conditional_energy_mlp",
     "energy_convnet",
     "energy_mlp",
