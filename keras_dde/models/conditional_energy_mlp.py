@@ -79,32 +79,36 @@ def conditional_energy_mlp(
     sigma_scaling="none",
     kernel_initializer="glorot_uniform",
     name="conditional_energy_mlp",
-    fourier_features=64,
+    fourier_features=None,
     fourier_scale=5.0,
     seed=None,
 ):
     """A noise-conditional energy `s(x, sigma)` for `keras_dde.MultiScaleDDE`.
 
     The network takes two inputs, `x` of shape `(batch, input_dim)` and
-    `log_sigma` of shape `(batch, 1)`, concatenates them with
-    `fourier_features` `DampedFourierFeatures` of `x` (frequencies of standard
-    deviation `fourier_scale`, damped by `exp(-sigma^2 |b|^2 / 2)`), and runs
-    a multilayer perceptron with a bias-free scalar head `f(x, u)`,
-    `u = log sigma`. With `sigma_scaling="none"` (default) the energy is `f`;
+    `log_sigma` of shape `(batch, 1)`, and runs a multilayer perceptron on
+    their concatenation with a bias-free scalar head `f(x, u)`,
+    `u = log sigma`. With `fourier_features > 0` (default 64) the first
+    layer also receives `DampedFourierFeatures` of `x` (fixed frequencies of
+    standard deviation `fourier_scale`, damped by `exp(-sigma^2 |b|^2 / 2)`)
+    through a zero-initialised projection, so training starts from the plain
+    MLP. With `sigma_scaling="none"` (default) the energy is `f`;
     `"inverse"` gives `g / sigma` (the parametrisation of Song & Ermon, 2019,
     whose score grows like `1 / sigma`) and `"mixed"` gives `f + g / sigma`.
 
     The defaults are measured best (`benchmarks/multiscale.py`, sigma 0.08,
-    4,800 steps). Spread of per-mode offsets: 0.05 nats for "none", 0.40 for
-    "mixed", 0.57 for "inverse": the modes' relative masses are constants
-    that do not depend on sigma, which `f` carries directly, while `g / sigma`
-    must represent them as `c * sigma`. Within-mode error vs the exact KDE:
-    0.113 nats without Fourier features (a plain tanh MLP smooths the KDE's
-    fine detail, and a 256x4 one does no better), 0.072 with undamped ones
-    of scale 2, scale 5 undamped spoils the masses (spread 0.14), and 0.038
-    with damped ones of scale 5 (spread 0.017). A `fourier_scale` of about
-    `0.4 / sigma` in the units of `x` suits the target sigma; frequencies far
-    above `1 / sigma` are damped away at every trained level.
+    4,800 steps, errors vs the exact KDE). Spread of per-mode offsets: 0.05
+    nats for "none", 0.40 for "mixed", 0.57 for "inverse": the modes'
+    relative masses are constants that do not depend on sigma, which `f`
+    carries directly, while `g / sigma` must represent them as `c * sigma`.
+    Within-mode error: 0.113 without Fourier features (a tanh MLP smooths
+    the KDE's fine detail; 256x4 does no better, nor does a single-sigma
+    `DDEModel`: 0.111), 0.072 with undamped ones of scale 2, while undamped
+    scale 5 spoils the masses (spread 0.14); damped, scale 5: 0.036-0.038
+    with spreads 0.013-0.026 over three seeds (scale 4: 0.040, scale 7:
+    0.033-0.043 but spreads up to 0.034; 32 or 128 features: worse). Scale 5
+    also beat 3 at sigma 0.15. It is in inverse units of `x` (the benchmark's
+    data spans about 8 units): rescale it with the data.
 
     Args:
         input_dim: int, number of features.
@@ -116,7 +120,10 @@ def conditional_energy_mlp(
         kernel_initializer: initializer of all kernels.
         name: the model's name.
         fourier_features: int >= 0, number of damped Fourier frequencies
-            (0: the MLP sees `[x, log_sigma]` only).
+            (0: the MLP sees `[x, log_sigma]` only); None: `width // 2`.
+            Each costs about 2% of a `DDEModel` step of a 32-wide network
+            (the sines, cosines and damping are differentiated twice), so
+            the default keeps a narrow network cheap: `width=32` gets 16.
         fourier_scale: float > 0, their standard deviation per component,
             in inverse units of `x`.
         seed: int or None, seeds the Fourier frequencies.
@@ -142,11 +149,14 @@ def conditional_energy_mlp(
     input_dim = check_positive_int(input_dim, "input_dim")
     width = check_positive_int(width, "width")
     depth = check_positive_int(depth, "depth")
+    if fourier_features is None:
+        fourier_features = width // 2
     if isinstance(fourier_features, bool) or not isinstance(
         fourier_features, numbers.Integral
     ):
         raise TypeError(
-            f"`fourier_features` must be an int >= 0; received {fourier_features!r}."
+            "`fourier_features` must be None or an int >= 0; received "
+            f"{fourier_features!r}."
         )
     if fourier_features < 0:
         raise ValueError(

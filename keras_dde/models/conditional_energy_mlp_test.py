@@ -37,14 +37,17 @@ def test_no_output_bias_and_smooth_default():
     assert len(energy.get_layer("energy").weights) == 1
     assert energy.get_layer("hidden_0_activation").activation.__name__ == "tanh"
     assert energy.get_layer("hidden_1").activation.__name__ == "tanh"
-    # Default: 64 damped Fourier frequencies, fixed, whose zero-initialised
-    # projection is added to the first layer's: at first, the plain MLP.
+    # Default: width // 2 = 64 damped Fourier frequencies, fixed, whose
+    # zero-initialised projection is added to the first layer's: at first,
+    # the plain MLP.
     assert energy.get_layer("hidden_0").weights[0].shape == (3, 128)
     fourier = energy.get_layer("fourier")
     assert fourier.weights[0].shape == (2, 64) and not fourier.trainable_weights
     projection = energy.get_layer("fourier_in").weights
     assert len(projection) == 1 and projection[0].shape == (128, 128)
     assert not np.any(ops.convert_to_numpy(projection[0]))
+    narrow = conditional_energy_mlp(2, width=32)
+    assert narrow.get_layer("fourier").weights[0].shape == (2, 16)
     plain = conditional_energy_mlp(2, fourier_features=0)
     assert plain.get_layer("hidden_0").weights[0].shape == (3, 128)
     assert all(layer.name != "fourier" for layer in plain.layers)
