@@ -29,6 +29,7 @@ class DampedFourierFeatures(keras.layers.Layer):
 
     Example:
     ```python
+    from keras_dde.models.conditional_energy_mlp import DampedFourierFeatures
     x, log_sigma = keras.Input((2,)), keras.Input((1,))
     features = DampedFourierFeatures(64, 5.0)([x, log_sigma])  # (batch, 128)
     ```
