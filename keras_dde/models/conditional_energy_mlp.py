@@ -183,8 +183,11 @@ def conditional_energy_mlp(
             keras.layers.Dense(
                 width, kernel_initializer=kernel_initializer, name="hidden_0"
             )(hidden),
-            keras.layers.Dense(
-                width, use_bias=False, kernel_initializer="zeros", name="fourier_in"
+            # A projection into hidden_0's pre-activation, not a hidden layer
+            # of its own (so not a `Dense`: the hidden layers stay `depth`).
+            keras.layers.EinsumDense(
+                "bf,fw->bw", output_shape=width, kernel_initializer="zeros",
+                name="fourier_in",
             )(fourier),
         ])
         hidden = keras.layers.Activation(activation, name="hidden_0_activation")(hidden)
