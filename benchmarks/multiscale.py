@@ -186,7 +186,8 @@ def main():
           f"{ratio_64:.2f})", flush=True)
     if args.no_write:
         return
-    features = args.width // 2 if args.fourier_features is None else args.fourier_features
+    features = args.fourier_features
+    features = args.width // 2 if features is None else features
     lines = [
         "# Multi-scale DDE: mode masses vs the exact KDE",
         "",

@@ -62,7 +62,9 @@ def test_fourier_features_are_damped_like_gaussian_smoothing():
         b = ops.convert_to_numpy(layer.frequencies).astype("float64")
         damping = np.exp(-0.5 * sigma**2 * (b**2).sum(axis=0))
         phase = x.astype("float64") @ b
-        expected = np.concatenate([np.sin(phase) * damping, np.cos(phase) * damping], -1)
+        expected = np.concatenate(
+            [np.sin(phase) * damping, np.cos(phase) * damping], axis=-1
+        )
         np.testing.assert_allclose(values, expected, atol=2e-4)
     # At sigma = 2 the frequencies (|b| ~ 7) are gone: the energy is smooth there.
     far = ops.convert_to_numpy(layer([x, np.full((6, 1), math.log(2.0), "float32")]))
