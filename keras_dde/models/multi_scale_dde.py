@@ -60,9 +60,9 @@ class MultiScaleDDE(DDEModel):
     ```python
     energy = keras_dde.models.conditional_energy_mlp(2)
     dde = keras_dde.MultiScaleDDE(energy, sigma=0.08)
-    schedule = keras.optimizers.schedules.CosineDecay(4e-3, 600 * 16)
+    schedule = keras.optimizers.schedules.CosineDecay(4e-3, 300 * 16)
     dde.compile(keras.optimizers.Adam(schedule))
-    dde.fit(x, batch_size=512, epochs=600)  # 8k points
+    dde.fit(x, batch_size=512, epochs=300)  # 8k points
     log_z, stderr = dde.log_partition()
     log_p = dde.log_prob(x_test)              # normalised, at sigma
     coarse = dde.energy(x_test, sigma=0.5)    # same constant
