@@ -88,6 +88,7 @@ def test_the_notebooks_exist_with_parameters_and_without_outputs():
         "02_energy_gan.ipynb",
         "03_normalized_density.ipynb",
         "04_interactive_explorer.ipynb",
+        "05_images.ipynb",
     ]
     for name in NOTEBOOKS:
         notebook = nbformat.read(TUTORIALS / name, as_version=4)
@@ -201,3 +202,43 @@ def test_04_interactive_explorer(tmp_path, monkeypatch):
     assert Path(results["exported"]) == tmp_path / "outputs" / "explorer.gif"
     assert gif_frame_count(results["exported"]) == 4
     assert "4 frames recorded" in text
+
+
+@pytest.mark.notebooks
+@on_jax_only
+def test_05_images(tmp_path, monkeypatch):
+    start = time.monotonic()
+    results, text = execute(
+        "05_images.ipynb", tmp_path, monkeypatch,
+        '{"losses": losses, "shape": list(samples.shape), '
+        '"low": float(samples.min()), "high": float(samples.max()), '
+        '"std": float(samples.std()), "grid_path": grid_path, '
+        '"frames": len(frames.frames), "steps": epochs * (n_train // batch_size), '
+        '"frames_every": frames_every, "mse_noisy": mse_noisy, '
+        '"mse_denoised": mse_denoised, "sigma": sigma}',
+    )
+    # Quick mode stays cheap: CI runs it on two CPU cores.
+    assert time.monotonic() - start < 90
+    outputs = tmp_path / "outputs"
+    assert set(results["losses"]) == {"generator_loss", "real_dde_loss", "fake_dde_loss"}
+    assert all(np.isfinite(values).all() and len(values) == 1
+               for values in results["losses"].values()), results["losses"]
+    # 64 images of the data's shape, from the generator's tanh, not constant.
+    assert results["shape"] == [64, 28, 28, 1]
+    assert -1.0 <= results["low"] < results["high"] <= 1.0
+    assert results["std"] > 1e-3
+    # The sample grid: 8 x 8 tiles of 28 pixels at 0.5 inch and 100 dpi.
+    assert Path(results["grid_path"]) == outputs / "samples_grid.png"
+    grid = iio.imread(results["grid_path"])
+    assert grid.ndim == 3 and grid.shape[1] == 400 and grid.shape[0] >= 400, grid.shape
+    assert grid.std() > 1.0  # not a blank picture
+    for picture in ("data_grid.png", "denoising.png"):
+        assert iio.imread(outputs / picture).ndim == 3, picture
+    # One frame before training, then one every `frames_every` batches.
+    expected = 1 + results["steps"] // results["frames_every"]
+    assert gif_frame_count(outputs / "samples.gif") == results["frames"] == expected
+    # The noisy images' error is sigma^2; the barely trained DDE's
+    # denoising must not make it worse by much.
+    assert abs(results["mse_noisy"] / results["sigma"] ** 2 - 1) < 0.05
+    assert results["mse_denoised"] < results["mse_noisy"] * 1.05
+    assert "epochs of 256 images" in text
