@@ -42,6 +42,15 @@ def parse_args():
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-likelihood", action="store_true")
     parser.add_argument("--datasets", default=None, help="comma-separated subset")
+    parser.add_argument(
+        "--methods", default="dde,gmm,maf",
+        help="comma-separated, from dde, multiscale (MultiScaleDDE), gmm, maf; "
+        "the KDE (CV) always runs: it sets sigma",
+    )
+    parser.add_argument(
+        "--name", default="density",
+        help="the results' file name: <out>/<name>.md and .png",
+    )
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
     parser.add_argument(
         "--replot", action="store_true",
@@ -131,6 +140,26 @@ def fit_dde(x, sigma, seed, quick):
     return estimator.fit(x)
 
 
+def fit_multiscale(x, sigma, seed, quick):
+    """A `MultiScaleDDE` with the recipe of `benchmarks/multiscale.py`: the
+    default `conditional_energy_mlp`, Adam 4e-3 with cosine decay, 4,800 steps
+    of 512 (300 epochs of 8k points)."""
+    import keras
+
+    import keras_dde
+
+    keras.utils.set_random_seed(seed)
+    steps_per_epoch = -(-len(x) // 512)
+    epochs = 20 if quick else max(1, round(4800 / steps_per_epoch))
+    energy = keras_dde.models.conditional_energy_mlp(x.shape[1], seed=seed)
+    model = keras_dde.MultiScaleDDE(energy, sigma=sigma, seed=seed)
+    schedule = keras.optimizers.schedules.CosineDecay(4e-3, epochs * steps_per_epoch)
+    model.compile(keras.optimizers.Adam(schedule))
+    model.fit(x, batch_size=512, epochs=epochs, verbose=0)
+    model.log_partition(seed=seed, verbose=0)
+    return model
+
+
 def fit_flow(x, seed, quick):
     """A masked autoregressive flow (zuko); None when zuko is missing."""
     try:
@@ -165,21 +194,32 @@ def fit_flow(x, seed, quick):
 # --- Part 1: held-out log-likelihood ---------------------------------------------------
 
 
-def likelihood_table(datasets, seeds, quick, on_row=None):
+def likelihood_table(datasets, seeds, quick, on_row=None, methods=("dde", "gmm", "maf")):
     rows = []
     for name in datasets:
-        results = {"DDE": [], "KDE (CV)": [], "GMM (CV)": [], "MAF (zuko)": [], "truth": []}
+        results = {
+            "DDE": [], "MultiScaleDDE": [], "KDE (CV)": [], "GMM (CV)": [],
+            "MAF (zuko)": [], "truth": [],
+        }
         notes = {"sigma": [], "components": []}
         for seed in range(seeds):
             start = time.time()
             x_train, x_test, truth = load(name, seed, quick)
             kde, bandwidth = fit_kde(x_train, seed)
             results["KDE (CV)"].append(np.mean(kde.score_samples(x_test)))
-            gmm, k = fit_gmm(x_train, seed, quick)
-            results["GMM (CV)"].append(np.mean(gmm.score_samples(x_test)))
-            dde = fit_dde(x_train, bandwidth, seed, quick)
-            results["DDE"].append(np.mean(dde.score_samples(x_test)))
-            flow = fit_flow(x_train, seed, quick)
+            k = math.nan
+            if "gmm" in methods:
+                gmm, k = fit_gmm(x_train, seed, quick)
+                results["GMM (CV)"].append(np.mean(gmm.score_samples(x_test)))
+            log_z_note = ""
+            if "dde" in methods:
+                dde = fit_dde(x_train, bandwidth, seed, quick)
+                results["DDE"].append(np.mean(dde.score_samples(x_test)))
+                log_z_note = f", log Z stderr {dde.log_partition_stderr_:.3f}"
+            if "multiscale" in methods:
+                multi = fit_multiscale(x_train, bandwidth, seed, quick)
+                results["MultiScaleDDE"].append(np.mean(multi.log_prob(x_test)))
+            flow = fit_flow(x_train, seed, quick) if "maf" in methods else None
             if flow is not None:
                 results["MAF (zuko)"].append(np.mean(flow(x_test)))
             if truth is not None:
@@ -189,8 +229,7 @@ def likelihood_table(datasets, seeds, quick, on_row=None):
             print(
                 f"{name} seed {seed}: "
                 + ", ".join(f"{m} {v[-1]:.3f}" for m, v in results.items() if v)
-                + f" (sigma {bandwidth:.3g}, log Z stderr "
-                f"{dde.log_partition_stderr_:.3f}, {time.time() - start:.0f} s)",
+                + f" (sigma {bandwidth:.3g}{log_z_note}, {time.time() - start:.0f} s)",
                 flush=True,
             )
         rows.append((name, results, notes))
@@ -209,12 +248,14 @@ def mean_and_stderr(values):
 
 
 def format_likelihood(rows, seeds):
-    methods = ["DDE", "KDE (CV)", "GMM (CV)", "MAF (zuko)", "truth"]
+    order = ["DDE", "MultiScaleDDE", "KDE (CV)", "GMM (CV)", "MAF (zuko)", "truth"]
+    methods = [m for m in order if any(r[1][m] for r in rows) or m in ("DDE", "truth")]
+    dde = "MultiScaleDDE" if not any(r[1]["DDE"] for r in rows) else "DDE"
     lines = [
         f"Held-out average log-likelihood (nats per sample; mean ± standard error "
         f"over {seeds} seeds; higher is better; **bold** = best model).",
         "",
-        "| data set | " + " | ".join(methods) + " | DDE − KDE | sigma | GMM k |",
+        "| data set | " + " | ".join(methods) + f" | {dde} − KDE | sigma | GMM k |",
         "|---" * (len(methods) + 4) + "|",
     ]
     for name, results, notes in rows:
@@ -231,13 +272,13 @@ def format_likelihood(rows, seeds):
         models = [m for m in methods[:-1] if not math.isnan(means[m])]
         best = max(models, key=lambda m: means[m])
         cells[methods.index(best)] = f"**{cells[methods.index(best)]}**"
-        gap = np.asarray(results["DDE"]) - np.asarray(results["KDE (CV)"])
+        gap = np.asarray(results[dde]) - np.asarray(results["KDE (CV)"])
         gap_mean, gap_se = mean_and_stderr(gap)
         lines.append(
             f"| {name} | "
             + " | ".join(cells)
             + f" | {gap_mean:+.3f} ± {gap_se:.3f} | {np.mean(notes['sigma']):.3g}"
-            + f" | {np.median(notes['components']):.0f} |"
+            + f" | {np.nanmedian(np.asarray(notes['components'], float)):.0f} |"
         )
     return "\n".join(lines)
 
@@ -376,10 +417,12 @@ def main():
     if args.quick:
         datasets = datasets[:1] + ["mixture8"] if not args.datasets else datasets
     seeds = 1 if args.quick else args.seeds
+    methods = args.methods.split(",")
     sections = [
         "# Density benchmark",
         "",
-        f"Made by `benchmarks/density.py{' --quick' if args.quick else ''}` "
+        f"Made by `benchmarks/density.py{' --quick' if args.quick else ''}"
+        f"{'' if args.methods == 'dde,gmm,maf' else ' --methods ' + args.methods}` "
         f"(Keras {keras.__version__}, backend {keras.backend.backend()}, "
         f"{time.strftime('%Y-%m-%d')}).",
     ]
@@ -392,9 +435,10 @@ def main():
             text += ["", "## Held-out log-likelihood", "", format_likelihood(rows, seeds)]
         if speed_text:
             text += ["", "## Inference speed", "", speed_text]
-        with open(os.path.join(args.out, "density.md"), "w") as handle:
+        with open(os.path.join(args.out, f"{args.name}.md"), "w") as handle:
             handle.write("\n".join(text) + "\n")
-        plot(rows or [], speed_rows, os.path.join(args.out, "density.png"))
+        if "dde" in methods:
+            plot(rows or [], speed_rows, os.path.join(args.out, f"{args.name}.png"))
         return text
 
     if not args.skip_speed:
@@ -402,7 +446,9 @@ def main():
         speed_rows, speed_text = speed_table(sizes, args.quick)
         write()
     if not args.skip_likelihood:
-        likelihood_rows = likelihood_table(datasets, seeds, args.quick, on_row=write)
+        likelihood_rows = likelihood_table(
+            datasets, seeds, args.quick, on_row=write, methods=methods
+        )
     sections = write(likelihood_rows)
     print("\n".join(sections))
 
