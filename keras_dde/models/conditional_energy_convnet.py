@@ -3,9 +3,7 @@ from keras import ops
 
 from keras_dde.layers.energy_conv2d import EnergyConv2D
 from keras_dde.layers.energy_head import EnergyHead
-from keras_dde.models._image_shape import check_image_shape
-from keras_dde.models.energy_convnet import _check_filters
-from keras_dde.utils.validation import check_positive_int
+from keras_dde.models.energy_convnet import check_convnet_arguments
 
 
 def conditional_energy_convnet(
@@ -62,16 +60,10 @@ def conditional_energy_convnet(
         - [Song & Ermon, 2019](https://arxiv.org/abs/1907.05600)
         - [Perez et al., 2018](https://arxiv.org/abs/1709.07871)
     """
-    input_shape = check_image_shape(
-        input_shape,
-        "input_shape",
-        "For flat feature vectors use "
-        "`keras_dde.models.conditional_energy_mlp(n_features)`.",
+    input_shape, filters, kernel_size, strides, dense_width = check_convnet_arguments(
+        input_shape, filters, kernel_size, strides, dense_width,
+        "conditional_energy_mlp",
     )
-    filters = _check_filters(filters)
-    kernel_size = check_positive_int(kernel_size, "kernel_size")
-    strides = check_positive_int(strides, "strides")
-    dense_width = check_positive_int(dense_width, "dense_width")
     channels_last = keras.config.image_data_format() == "channels_last"
     x = keras.Input(input_shape, name="x")
     log_sigma = keras.Input((1,), name="log_sigma")

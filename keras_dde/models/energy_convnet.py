@@ -55,15 +55,9 @@ def energy_convnet(
     References:
         - [Bigdeli et al., 2020](https://arxiv.org/abs/2001.02728)
     """
-    input_shape = check_image_shape(
-        input_shape,
-        "input_shape",
-        "For flat feature vectors use `keras_dde.models.energy_mlp(n_features)`.",
+    input_shape, filters, kernel_size, strides, dense_width = check_convnet_arguments(
+        input_shape, filters, kernel_size, strides, dense_width, "energy_mlp"
     )
-    filters = _check_filters(filters)
-    kernel_size = check_positive_int(kernel_size, "kernel_size")
-    strides = check_positive_int(strides, "strides")
-    dense_width = check_positive_int(dense_width, "dense_width")
     inputs = keras.Input(input_shape, name="x")
     hidden = inputs
     for index, channels in enumerate(filters):
@@ -85,6 +79,25 @@ def energy_convnet(
     )(hidden)
     energy = EnergyHead(kernel_initializer=kernel_initializer, name="energy")(hidden)
     return keras.Model(inputs, energy, name=name)
+
+
+def check_convnet_arguments(
+    input_shape, filters, kernel_size, strides, dense_width, flat_network
+):
+    """The checked arguments of the conv energies; a flat `input_shape` is an
+    error that points to `keras_dde.models.<flat_network>(n_features)`."""
+    input_shape = check_image_shape(
+        input_shape,
+        "input_shape",
+        f"For flat feature vectors use `keras_dde.models.{flat_network}(n_features)`.",
+    )
+    return (
+        input_shape,
+        _check_filters(filters),
+        check_positive_int(kernel_size, "kernel_size"),
+        check_positive_int(strides, "strides"),
+        check_positive_int(dense_width, "dense_width"),
+    )
 
 
 def _check_filters(filters, name="filters"):
