@@ -16,7 +16,8 @@ exact KDE of the training data (bandwidth `--kde-bandwidth`) next to that of
 5,000 real held-out points: a generator matching the data closes the gap.
 
 `--multiscale` trains against two `MultiScaleDDE`s (the generator loss is
-averaged over noise levels log-uniform in `[sigma, sigma_max]`), built here
+averaged over noise levels: `--target-fraction` of them at `sigma`, the rest
+log-uniform in `[sigma, sigma_max]`), built here
 with the recipe's networks and optimizers until `keras_dde.recipes` has them.
 """
 
@@ -144,6 +145,7 @@ def multiscale_energy_gan(args, x):
     gan = keras_dde.EnergyGAN(
         generator, dde(args.seed), dde(args.seed + 1), dde_steps=args.dde_steps,
         seed=args.seed + 2,
+        **({} if args.target_fraction is None else {"target_fraction": args.target_fraction}),
     )
     gan.compile(
         generator_optimizer=keras.optimizers.Adam(args.generator_lr, beta_1=0.5),
@@ -185,6 +187,11 @@ def main():
     parser.add_argument(
         "--sigma-max", type=float, default=None,
         help="with --multiscale; default the data's largest principal std",
+    )
+    parser.add_argument(
+        "--target-fraction", type=float, default=None,
+        help="with --multiscale: share of the generator loss at --sigma "
+        "(default EnergyGAN's)",
     )
     args = parser.parse_args()
 

@@ -7,6 +7,7 @@ from keras import ops
 from keras_dde import backend
 from keras_dde.layers.noise_pairing import NoisePairing
 from keras_dde.models.dde_model import DDEModel
+from keras_dde.models.multi_scale_dde import MultiScaleDDE
 from keras_dde.optimizers.routed_optimizer import RoutedOptimizer
 from keras_dde.training.checked_model import CheckedModel
 from keras_dde.utils.shapes import declared_input_shape
@@ -26,7 +27,8 @@ class EnergyGAN(CheckedModel):
        weighted by `sample_weight` when `fit` is given one;
     2. updates `G` with the loss `mean(s_fake(x~) - s_real(x~))`,
        `x~ = G(z) + sigma * eps`, differentiated into `G`'s weights only
-       (for two `MultiScaleDDE`s, with one sigma per sample, log-uniform in
+       (for two `MultiScaleDDE`s, with one sigma per sample: a fraction
+       `target_fraction` at `sigma`, the rest log-uniform in
        `[sigma, sigma_max]`, where large levels see missing modes);
     3. updates `fake_dde` `dde_steps` times on fresh generated samples.
 
@@ -51,6 +53,14 @@ class EnergyGAN(CheckedModel):
             the schedule's last value. Needs `train_real=True` and a shared
             sigma.
         seed: int or None, seeds the latent and noise draws.
+        target_fraction: float in [0, 1), for two `MultiScaleDDE`s: the
+            share of the generator loss's samples at the target `sigma`
+            (the rest log-uniform up to `sigma_max`). The default 0.5, as
+            `MultiScaleDDE` trains, keeps samples sharp: with 0 (all
+            log-uniform) the generator matched the coarse levels but spread
+            its samples between the modes (25gaussians: 34% within 3 std of
+            a mode at 200 epochs; `benchmarks/results/energy_gan.md`).
+            Ignored for single-sigma DDEs.
         **kwargs: standard `keras.Model` arguments.
 
     Example:
@@ -83,6 +93,7 @@ class EnergyGAN(CheckedModel):
         allow_different_sigma=False,
         sigma_schedule=None,
         seed=None,
+        target_fraction=0.5,
         **kwargs,
     ):
         if not isinstance(generator, keras.layers.Layer):
@@ -117,6 +128,15 @@ class EnergyGAN(CheckedModel):
                 "`sigma_max=`, passed explicitly."
             )
         dde_steps = check_positive_int(dde_steps, "dde_steps")
+        if not (
+            isinstance(target_fraction, (int, float))
+            and not isinstance(target_fraction, bool)
+            and 0 <= target_fraction < 1
+        ):
+            raise ValueError(
+                "`target_fraction` must be a number in [0, 1); received "
+                f"{target_fraction!r}."
+            )
         _check_sigma_schedule(sigma_schedule, train_real, allow_different_sigma)
         super().__init__(**kwargs)
         self.generator = generator
@@ -127,6 +147,7 @@ class EnergyGAN(CheckedModel):
         self.allow_different_sigma = bool(allow_different_sigma)
         self.sigma_schedule = sigma_schedule
         self.seed = seed
+        self.target_fraction = float(target_fraction)
         self.latent_dim = _latent_dim(generator)
         # One random stream for the latents and the noise, as before the
         # noise went through `NoisePairing`: the layer owns (and saves) it.
@@ -253,8 +274,17 @@ class EnergyGAN(CheckedModel):
     def generator_loss(self, batch_size):
         """`mean(s_fake(x~) - s_real(x~))` on fresh noisy generated samples."""
         samples = self.generator(self._latents(batch_size), training=True)
-        _, energy = self.fake_dde.smoothed_samples(samples, self.noise)
+        _, energy = self._smoothed_samples(samples)
         return ops.mean(energy(self.fake_dde) - energy(self.real_dde))
+
+    def _smoothed_samples(self, samples):
+        if not isinstance(self.fake_dde, MultiScaleDDE):
+            return self.fake_dde.smoothed_samples(samples, self.noise)
+        # `MultiScaleDDE.smoothed_samples` with a share at the target sigma.
+        noisy, _, log_sigma = self.fake_dde._noisy_levels(
+            samples, self.noise, self.target_fraction
+        )
+        return noisy, lambda dde: dde._joint_energy(noisy, log_sigma)
 
     def _set_scheduled_sigma(self):
         sigma = self.sigma_schedule(self.generator_optimizer.iterations)
@@ -368,6 +398,7 @@ class EnergyGAN(CheckedModel):
                     else keras.saving.serialize_keras_object(self.sigma_schedule)
                 ),
                 "seed": self.seed,
+                "target_fraction": self.target_fraction,
             }
         )
         return config

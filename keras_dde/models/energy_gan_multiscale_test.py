@@ -49,6 +49,35 @@ def test_noise_levels_of_the_generator_loss_are_log_uniform():
     assert ops.convert_to_numpy(energy(dde)).shape == (20000,)
 
 
+def test_generator_loss_puts_target_fraction_of_levels_at_sigma():
+    # The same statistic on the GAN's hook: with a share f of the levels at
+    # sigma, E log sigma_i = f log 0.1 + (1 - f) (log 0.1 + log 2) / 2.
+    # Fraction 0 (all log-uniform) spread the 25gaussians samples between
+    # the modes; 0.5 (default) keeps them sharp.
+    log_mid = 0.5 * (math.log(0.1) + math.log(2.0))
+    eps_term = 0.5 * (math.log(2) - 0.5772157)
+    for fraction in (0.0, 0.5):
+        model = EnergyGAN(
+            keras_dde.models.generator_mlp(4, 2, width=32, depth=2),
+            msdde(), msdde(), seed=0, target_fraction=fraction,
+        )
+        noisy, energy = model._smoothed_samples(ops.zeros((20000, 2)))
+        log_norm = np.log(np.linalg.norm(ops.convert_to_numpy(noisy), axis=1))
+        expected = fraction * math.log(0.1) + (1 - fraction) * log_mid + eps_term
+        assert abs(log_norm.mean() - expected) < 0.03, (fraction, log_norm.mean())
+        assert ops.convert_to_numpy(energy(model.real_dde)).shape == (20000,)
+    assert EnergyGAN.from_config(model.get_config()).target_fraction == 0.5
+
+
+@pytest.mark.parametrize("fraction", [1.0, -0.1, "half", True])
+def test_bad_target_fraction_is_refused(fraction):
+    with pytest.raises(ValueError, match="target_fraction"):
+        EnergyGAN(
+            keras_dde.models.generator_mlp(4, 2, width=32, depth=2),
+            msdde(), msdde(), target_fraction=fraction,
+        )
+
+
 def test_two_multiscale_ddes_train_and_resume_after_saving(tmp_path):
     x = keras_dde.datasets.toy2d("8gaussians", 512, seed=0)
     model = compiled(gan())
