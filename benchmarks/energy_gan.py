@@ -226,7 +226,7 @@ def main():
         )
     held_out = keras_dde.datasets.toy2d(args.dataset, 5000, seed=args.seed + 1000)
     real_ll = exact_kde_log_density(x, held_out, args.kde_bandwidth).mean()
-    start, train_seconds = time.perf_counter(), 0.0
+    train_seconds = 0.0
     for stage in range(4):
         fit_start = time.perf_counter()
         gan.fit(x, batch_size=args.batch_size, epochs=args.epochs // 4, verbose=0)

@@ -1,5 +1,3 @@
-import numpy as np
-
 from keras_dde.datasets.toy2d import _generator
 
 

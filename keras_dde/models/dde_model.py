@@ -268,13 +268,14 @@ class DDEModel(NormalizedDensity, CheckedModel):
         """`(sigma, sigma_max)` of the levels the energy knows; None: one level."""
         return self.sigma, None
 
-    def smoothed_samples(self, samples, noise):
+    def smoothed_samples(self, samples, noise, target_fraction=0.0):
         """Noisy `samples` and the energy of a DDE at their noise levels.
 
         The hook of `EnergyGAN`'s generator loss: returns `(noisy, energy_fn)`
         with `noisy = samples + sigma * eps` (`eps` from the `NoisePairing`
         `noise`) and `energy_fn(dde)` the per-sample energies of `dde` at
-        `noisy` and the same levels (`MultiScaleDDE` draws one per sample).
+        `noisy` and the same levels (`MultiScaleDDE` draws one per sample,
+        a share `target_fraction` at its sigma; here every level is sigma).
         """
         sigma = ops.cast(self.sigma_variable, samples.dtype)
         noisy, _ = noise(samples, sigma=sigma)

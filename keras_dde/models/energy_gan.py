@@ -7,7 +7,6 @@ from keras import ops
 from keras_dde import backend
 from keras_dde.layers.noise_pairing import NoisePairing
 from keras_dde.models.dde_model import DDEModel
-from keras_dde.models.multi_scale_dde import MultiScaleDDE
 from keras_dde.optimizers.routed_optimizer import RoutedOptimizer
 from keras_dde.training.checked_model import CheckedModel
 from keras_dde.utils.shapes import declared_input_shape
@@ -274,17 +273,10 @@ class EnergyGAN(CheckedModel):
     def generator_loss(self, batch_size):
         """`mean(s_fake(x~) - s_real(x~))` on fresh noisy generated samples."""
         samples = self.generator(self._latents(batch_size), training=True)
-        _, energy = self._smoothed_samples(samples)
-        return ops.mean(energy(self.fake_dde) - energy(self.real_dde))
-
-    def _smoothed_samples(self, samples):
-        if not isinstance(self.fake_dde, MultiScaleDDE):
-            return self.fake_dde.smoothed_samples(samples, self.noise)
-        # `MultiScaleDDE.smoothed_samples` with a share at the target sigma.
-        noisy, _, log_sigma = self.fake_dde._noisy_levels(
+        _, energy = self.fake_dde.smoothed_samples(
             samples, self.noise, self.target_fraction
         )
-        return noisy, lambda dde: dde._joint_energy(noisy, log_sigma)
+        return ops.mean(energy(self.fake_dde) - energy(self.real_dde))
 
     def _set_scheduled_sigma(self):
         sigma = self.sigma_schedule(self.generator_optimizer.iterations)

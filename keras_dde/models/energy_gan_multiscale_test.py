@@ -61,7 +61,9 @@ def test_generator_loss_puts_target_fraction_of_levels_at_sigma():
             keras_dde.models.generator_mlp(4, 2, width=32, depth=2),
             msdde(), msdde(), seed=0, target_fraction=fraction,
         )
-        noisy, energy = model._smoothed_samples(ops.zeros((20000, 2)))
+        noisy, energy = model.fake_dde.smoothed_samples(
+            ops.zeros((20000, 2)), model.noise, model.target_fraction
+        )
         log_norm = np.log(np.linalg.norm(ops.convert_to_numpy(noisy), axis=1))
         expected = fraction * math.log(0.1) + (1 - fraction) * log_mid + eps_term
         assert abs(log_norm.mean() - expected) < 0.03, (fraction, log_norm.mean())

@@ -232,15 +232,16 @@ class MultiScaleDDE(DDEModel):
         noisy, eps = noise(x, sigma=ops.reshape(ops.exp(log_sigma), shape))
         return noisy, eps, log_sigma
 
-    def smoothed_samples(self, samples, noise):
+    def smoothed_samples(self, samples, noise, target_fraction=0.0):
         """`EnergyGAN`'s hook: levels log-uniform in `[sigma, sigma_max]`.
 
         Returns `(noisy, energy_fn)`: `noisy = samples + sigma_i * eps_i`
-        with one level `sigma_i` per sample, and `energy_fn(dde)` the
-        energies `s(noisy_i, sigma_i)` of a `MultiScaleDDE` `dde`, so the
-        generator loss is averaged over the noise levels.
+        with one level `sigma_i` per sample (a share `target_fraction` at
+        `sigma`), and `energy_fn(dde)` the energies `s(noisy_i, sigma_i)` of
+        a `MultiScaleDDE` `dde`, so the generator loss is averaged over the
+        noise levels.
         """
-        noisy, _, log_sigma = self._noisy_levels(samples, noise, 0.0)
+        noisy, _, log_sigma = self._noisy_levels(samples, noise, target_fraction)
         return noisy, lambda dde: dde._joint_energy(noisy, log_sigma)
 
     def compute_dde_loss(self, x, sample_weight=None, training=False):
