@@ -8,6 +8,8 @@ stream of batches), stored in the non-trainable weights of a small layer
 that the model owns.
 """
 
+import hashlib
+
 import keras
 import numpy as np
 from keras import ops
@@ -163,6 +165,9 @@ class DataStatistics(keras.layers.Layer):
     ```
     """
 
+    # Digest of the rows the stored mixture was fitted to (None: unknown).
+    _mixture_fingerprint = None
+
     def build(self, input_shape):
         dim = int(input_shape[-1])
         cov_shape = (dim, dim) if dim <= MAX_FULL_COVARIANCE_DIM else (dim,)
@@ -196,6 +201,7 @@ class DataStatistics(keras.layers.Layer):
         )
 
     def load_own_variables(self, store):
+        self._mixture_fingerprint = None
         # Files saved before the mixture weights existed hold only the first
         # three: load them and keep "no mixture".
         if len(store.keys()) == 3 and self.mixture_weights is not None:
@@ -236,7 +242,14 @@ class DataStatistics(keras.layers.Layer):
         self.count.assign(float(accumulator.n))
         if self.mixture_weights is not None:
             kept = accumulator.kept()
+            fingerprint = None if kept is None else _fingerprint(*kept)
+            # The fit is a deterministic function of the kept rows (seed 0);
+            # refitting on every `fit` call of the same data cost 0.15 s, 70%
+            # of a 1,000-step epoch run of a small DDE.
+            if fingerprint is not None and fingerprint == self._mixture_fingerprint:
+                return
             self.assign_mixture(None if kept is None else self.fit_mixture(*kept))
+            self._mixture_fingerprint = fingerprint
 
     @staticmethod
     def fit_mixture(x, sample_weight=None, sigma=0.0):
@@ -252,6 +265,7 @@ class DataStatistics(keras.layers.Layer):
 
     def assign_mixture(self, proposal):
         """Stores a `GaussianMixtureProposal` (None clears it)."""
+        self._mixture_fingerprint = None
         if proposal is None:
             self.mixture_weights.assign(np.zeros(self.mixture_weights.shape, "float32"))
             return
@@ -280,3 +294,12 @@ class DataStatistics(keras.layers.Layer):
             ops.convert_to_numpy(self.mean),
             ops.convert_to_numpy(self.covariance),
         )
+
+
+def _fingerprint(x, sample_weight=None):
+    """A digest of the rows (and weights) a mixture is fitted to."""
+    digest = hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16)
+    digest.update(str(x.shape).encode())
+    if sample_weight is not None:
+        digest.update(np.ascontiguousarray(sample_weight).tobytes())
+    return digest.hexdigest()

@@ -86,3 +86,26 @@ def test_saved_mixture_and_files_from_before_it(tmp_path, monkeypatch):
     )
     _, _, info = loaded.log_partition(n_samples=2000, seed=0, return_info=True)
     assert info["proposal"] == "gaussian"
+
+
+def test_the_mixture_is_refitted_only_when_the_data_change(monkeypatch):
+    fits = []
+    original = DataStatistics.fit_mixture
+
+    def counting_fit(*args, **kwargs):
+        fits.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(DataStatistics, "fit_mixture", staticmethod(counting_fit))
+    x = keras_dde.datasets.toy2d("8gaussians", 2000, seed=0)
+    stats = DataStatistics()
+    stats.build((None, 2))
+    stats.update(x)
+    first = stats.mixture().means.copy()
+    stats.update(x.copy())  # Same rows: the stored mixture stands.
+    assert len(fits) == 1
+    np.testing.assert_array_equal(stats.mixture().means, first)
+    stats.update(x, sample_weight=np.linspace(0.5, 1.5, len(x)))
+    stats.update(x[::-1] + 1.0)
+    assert len(fits) == 3
+    assert not np.allclose(stats.mixture().means.mean(0), first.mean(0))
