@@ -207,7 +207,6 @@ def test_04_interactive_explorer(tmp_path, monkeypatch):
 @pytest.mark.notebooks
 @on_jax_only
 def test_05_images(tmp_path, monkeypatch):
-    start = time.monotonic()
     results, text = execute(
         "05_images.ipynb", tmp_path, monkeypatch,
         '{"losses": losses, "shape": list(samples.shape), '
@@ -217,8 +216,6 @@ def test_05_images(tmp_path, monkeypatch):
         '"frames_every": frames_every, "mse_noisy": mse_noisy, '
         '"mse_denoised": mse_denoised, "sigma": sigma}',
     )
-    # Quick mode stays cheap: CI runs it on two CPU cores.
-    assert time.monotonic() - start < 90
     outputs = tmp_path / "outputs"
     assert set(results["losses"]) == {"generator_loss", "real_dde_loss", "fake_dde_loss"}
     assert all(np.isfinite(values).all() and len(values) == 1
