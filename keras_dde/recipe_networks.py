@@ -19,6 +19,7 @@ except the dense width (`width=64` instead of 128).
 
 import keras
 
+from keras_dde.models.conditional_energy_convnet import conditional_energy_convnet
 from keras_dde.models.conditional_energy_mlp import conditional_energy_mlp
 from keras_dde.models.energy_convnet import energy_convnet
 from keras_dde.models.energy_mlp import energy_mlp
@@ -90,17 +91,15 @@ def generator_for(latent_dim, features, width, depth):
 
 
 def conditional_network_for(features, width, depth):
-    """The noise-conditional energy of a `MultiScaleDDE` (vectors only)."""
+    """The noise-conditional energy of a `MultiScaleDDE`: an MLP, or for
+    image shapes a `conditional_energy_convnet`."""
+    width = check_positive_int(width, "width")
+    depth = check_positive_int(depth, "depth")
     if is_image(features):
-        raise ValueError(
-            "The multiscale recipe builds a `conditional_energy_mlp` and takes "
-            f"vectors; received the image shape {features!r}. Flatten the "
-            "images, or build a `MultiScaleDDE` on your own conditional convnet."
+        return conditional_energy_convnet(
+            features, filters=conv_filters(depth), dense_width=width
         )
-    return conditional_energy_mlp(
-        features, width=check_positive_int(width, "width"),
-        depth=check_positive_int(depth, "depth"),
-    )
+    return conditional_energy_mlp(features, width=width, depth=depth)
 
 
 def image_steps_per_execution(features, steps_per_execution):

@@ -32,7 +32,7 @@ dde = recipes.build_dde(2, sigma=0.1)
 dde.fit(x, epochs=100, batch_size=512)
 gan = recipes.build_model("gan", 2, sigma=0.3, dde_steps=2)
 recipes.recipe_defaults("dde")["learning_rate"]  # 1e-3
-ms = recipes.build_model("multiscale", 2, sigma=0.08, decay_steps=600 * 16)
+ms = recipes.build_model("multiscale", 2, sigma=0.08, decay_steps=300 * 16)
 images = recipes.build_energy_gan((28, 28, 1), sigma=0.3, latent_dim=32)
 ```
 """
@@ -116,16 +116,18 @@ def build_multiscale_dde(
     seed=0,
     steps_per_execution=None,
 ):
-    """A compiled `MultiScaleDDE` on a `conditional_energy_mlp`, with Adam.
+    """A compiled `MultiScaleDDE` on a `conditional_energy_mlp` (or
+    `conditional_energy_convnet` for images), with Adam.
 
     The measured recipe of `benchmarks/multiscale.py` (per-mode masses
     within 0.02 nats of the exact KDE on separated 2-D mixtures): a 128x3
     tanh network, Adam 4e-3 decayed to 0 by a cosine over the run (pass
-    `decay_steps = epochs * steps_per_epoch`), ~600 epochs of 8k points
+    `decay_steps = epochs * steps_per_epoch`), ~300 epochs of 8k points
     at batch 512.
 
     Args:
-        feature_shape: int or 1-tuple, the number of features.
+        feature_shape: int or 1-tuple, the number of features; or an image
+            shape `(height, width, channels)`: a `conditional_energy_convnet`.
         sigma: float, the target noise level (= KDE bandwidth).
         sigma_max: float > sigma, or None: set at the first `fit` from the
             data's scale.
@@ -145,8 +147,8 @@ def build_multiscale_dde(
     Example:
     ```python
     dde = keras_dde.recipes.build_multiscale_dde(2, sigma=0.08,
-                                                 decay_steps=600 * 16)
-    dde.fit(x, epochs=600, batch_size=512)  # 8k points: 16 steps per epoch
+                                                 decay_steps=300 * 16)
+    dde.fit(x, epochs=300, batch_size=512)  # 8k points: 16 steps per epoch
     ```
     """
     features = feature_shape_of(feature_shape)

@@ -208,6 +208,15 @@ def test_image_shapes_get_convnets_and_train_one_step():
     assert samples.shape == (3, 8, 8, 1) and np.abs(samples).max() <= 1.0
 
 
+def test_image_shapes_get_a_conditional_convnet_for_the_multiscale_dde():
+    images = np.tanh(np.random.default_rng(0).standard_normal((32, 8, 8, 1)))
+    dde = recipes.build_multiscale_dde((8, 8, 1), sigma=0.2, sigma_max=1.0, depth=1,
+                                       width=8)
+    assert dde.network.name == "conditional_energy_convnet"
+    history = dde.fit(images.astype("float32"), epochs=1, batch_size=16, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+
+
 @pytest.mark.parametrize(
     "call, error, words",
     [
@@ -215,7 +224,7 @@ def test_image_shapes_get_convnets_and_train_one_step():
         (lambda: recipes.build_model("dde", 2, latent_dim=4), TypeError, "latent_dim"),
         (lambda: recipes.build_dde((28, 28)), ValueError, "`feature_shape`"),
         (lambda: recipes.build_dde((28, 28, 1, 1)), ValueError, "`feature_shape`"),
-        (lambda: recipes.build_multiscale_dde((28, 28, 1)), ValueError, "multiscale"),
+        (lambda: recipes.build_multiscale_dde((28, 28)), ValueError, "`feature_shape`"),
         (lambda: recipes.build_multiscale_dde(2, decay_steps=0), ValueError,
          "`decay_steps`"),
         (lambda: recipes.build_multiscale_dde(2, sigma_max=-1.0), ValueError,

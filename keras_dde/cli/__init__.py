@@ -3,7 +3,7 @@
     keras-dde train 2spirals --epochs 300 --sigma 0.1 --out runs/2spirals
     keras-dde train data.npy --epochs 100 --sigma 0.2 --out runs/mine
     keras-dde gan 8gaussians --epochs 200 --sigma 0.3 --out runs/gan
-    keras-dde train 8gaussians --multiscale --epochs 600 --out runs/ms
+    keras-dde train 8gaussians --multiscale --epochs 300 --out runs/ms
     keras-dde gan fashion-mnist --out runs/fashion
     keras-dde examples --out example_images
 
