@@ -29,6 +29,18 @@ QUICK_NOTE = (
     "the fastest here), which must be set before Keras is imported."
 )
 
+# The imports cell every notebook starts with (after its parameters).
+SETUP = '''
+import keras
+import numpy as np
+
+import keras_dde
+
+print("Keras", keras.__version__, "on", keras.backend.backend())
+keras.utils.set_random_seed(seed)  # Reproducible weights and data.
+os.makedirs(output_dir, exist_ok=True)
+'''
+
 SHOW_HELPER = '''\
 import os
 
@@ -92,16 +104,7 @@ learning_rate = 1e-3
 seed = 0
 output_dir = "outputs"
 '''),
-        code('''
-import keras
-import numpy as np
-
-import keras_dde
-
-print("Keras", keras.__version__, "on", keras.backend.backend())
-keras.utils.set_random_seed(seed)  # Reproducible weights and data.
-os.makedirs(output_dir, exist_ok=True)
-'''),
+        code(SETUP),
         code(SHOW_HELPER),
         md('''
 ## The data
@@ -261,16 +264,7 @@ dde_learning_rate = 2e-3
 seed = 0
 output_dir = "outputs"
 '''),
-        code('''
-import keras
-import numpy as np
-
-import keras_dde
-
-print("Keras", keras.__version__, "on", keras.backend.backend())
-keras.utils.set_random_seed(seed)  # Reproducible weights and data.
-os.makedirs(output_dir, exist_ok=True)
-x = keras_dde.datasets.toy2d(dataset, n_samples, seed=seed)
+        code(SETUP + '''x = keras_dde.datasets.toy2d(dataset, n_samples, seed=seed)
 '''),
         code(SHOW_HELPER),
         md('''
@@ -735,16 +729,7 @@ frames_every = 2 if quick else 25  # batches between GIF frames
 seed = 0
 output_dir = "outputs"
 '''),
-        code('''
-import keras
-import numpy as np
-
-import keras_dde
-
-print("Keras", keras.__version__, "on", keras.backend.backend())
-keras.utils.set_random_seed(seed)  # Reproducible weights and data.
-os.makedirs(output_dir, exist_ok=True)
-'''),
+        code(SETUP),
         code(SHOW_HELPER),
         md('''
 ## The data
