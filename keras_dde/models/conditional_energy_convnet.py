@@ -2,8 +2,8 @@ import keras
 from keras import ops
 
 from keras_dde.layers.energy_conv2d import EnergyConv2D
-from keras_dde.layers.energy_head import EnergyHead
 from keras_dde.models.energy_convnet import check_convnet_arguments
+from keras_dde.models.energy_convnet import dense_energy
 
 
 def conditional_energy_convnet(
@@ -86,11 +86,5 @@ def conditional_energy_convnet(
         )
     hidden = keras.layers.Flatten(name="flatten")(hidden)
     hidden = keras.layers.Concatenate(name="joint")([hidden, log_sigma])
-    hidden = keras.layers.Dense(
-        dense_width,
-        activation=activation,
-        kernel_initializer=kernel_initializer,
-        name="dense",
-    )(hidden)
-    energy = EnergyHead(kernel_initializer=kernel_initializer, name="energy")(hidden)
+    energy = dense_energy(hidden, dense_width, activation, kernel_initializer)
     return keras.Model([x, log_sigma], energy, name=name)

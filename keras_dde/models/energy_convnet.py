@@ -71,14 +71,20 @@ def energy_convnet(
             name=f"conv_{index}",
         )(hidden)
     hidden = keras.layers.Flatten(name="flatten")(hidden)
+    energy = dense_energy(hidden, dense_width, activation, kernel_initializer)
+    return keras.Model(inputs, energy, name=name)
+
+
+def dense_energy(features, dense_width, activation, kernel_initializer):
+    """The conv energies' top: one smooth dense layer, then a bias-free
+    scalar `EnergyHead`, on flat `features`."""
     hidden = keras.layers.Dense(
         dense_width,
         activation=activation,
         kernel_initializer=kernel_initializer,
         name="dense",
-    )(hidden)
-    energy = EnergyHead(kernel_initializer=kernel_initializer, name="energy")(hidden)
-    return keras.Model(inputs, energy, name=name)
+    )(features)
+    return EnergyHead(kernel_initializer=kernel_initializer, name="energy")(hidden)
 
 
 def check_convnet_arguments(
