@@ -56,6 +56,26 @@ Case = collections.namedtuple(
 # --- Helpers that make the mistakes short to write ----------------------------
 
 
+class _Batches(keras.utils.PyDataset):
+    def __init__(self, n_batches):
+        super().__init__()
+        self.n_batches = n_batches
+
+    def __len__(self):
+        return self.n_batches
+
+    def __getitem__(self, index):
+        return points(64)
+
+
+def multiscale_on_batches():
+    dde = keras_dde.MultiScaleDDE(
+        keras_dde.models.conditional_energy_mlp(2, width=16), 0.1, sigma_max=1.0
+    )
+    dde.compile(keras.optimizers.Adam(1e-3))
+    dde.fit(_Batches(LONG), epochs=1, verbose=0)
+
+
 class PanelMessage(Exception):
     """An error message that a `TrainingPanel` showed in its status line."""
 
@@ -325,6 +345,16 @@ CASES = [
     Case("energy-mlp-input-dim", "models.energy_mlp", "`input_dim=2.5`",
          lambda tmp: keras_dde.models.energy_mlp(2.5),
          TypeError, r"`input_dim` must be a positive integer"),
+    # Multi-scale DDEs.
+    Case("multiscale-dataset-without-statistics", "MultiScaleDDE.fit",
+         "a dataset, with no data statistics for the Gaussian base",
+         lambda tmp: multiscale_on_batches(),
+         ValueError, r"The Gaussian base needs the data's moments before training: call "
+         r"`set_data_statistics\(data\)` before fitting a dataset, or pass `gaussian_base=False`"),
+    Case("multiscale-gaussian-base", "MultiScaleDDE", "`gaussian_base='yes'`",
+         lambda tmp: keras_dde.MultiScaleDDE(
+             keras_dde.models.conditional_energy_mlp(2), 0.1, gaussian_base="yes"),
+         TypeError, r"`gaussian_base` must be True or False; received 'yes'"),
     # Recipes (the CLI's and the panel's models).
     Case("recipe-kind", "recipes.build_model", "an unknown `kind`",
          lambda tmp: keras_dde.recipes.build_model("vae", 2),

@@ -48,10 +48,14 @@ def log_normal(x, mean, cov):
 # --- Known answers -------------------------------------------------------------
 
 
-def fit_on_gaussian(time_weight, epochs=60):
+def fit_on_gaussian(time_weight, epochs=60, gaussian_base=False):
+    # Without the Gaussian base by default: with it, Gaussian data is the
+    # base itself and the network only has to stay constant.
     keras.utils.set_random_seed(0)
     x = gaussian_data()
-    dde = small_msdde(sigma=0.2, sigma_max=2.0, time_weight=time_weight)
+    dde = small_msdde(
+        sigma=0.2, sigma_max=2.0, time_weight=time_weight, gaussian_base=gaussian_base
+    )
     steps = epochs * 8
     dde.compile(
         keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(3e-3, steps))
@@ -78,6 +82,51 @@ def test_one_constant_for_every_sigma_on_gaussian_data():
     offsets, spreads = offsets_over_sigma(dde, x, [0.2, 0.4, 0.8, 1.4, 2.0])
     assert spreads.max() < 0.08, spreads
     assert np.ptp(offsets) < 0.2, offsets  # Without the u-term: > 0.4, below.
+
+
+def test_with_the_gaussian_base_gaussian_data_is_learned_at_once():
+    dde, x = fit_on_gaussian(time_weight=1.0, epochs=20, gaussian_base=True)
+    offsets, spreads = offsets_over_sigma(dde, x, [0.2, 0.4, 0.8, 1.4, 2.0])
+    assert spreads.max() < 0.05, spreads
+    assert np.ptp(offsets) < 0.05, offsets
+
+
+def test_the_gaussian_base_keeps_exp_energy_integrable():
+    # Far from the data a tanh network levels off, so exp(s) keeps mass
+    # there; the base makes s fall like the data's Gaussian.
+    x = gaussian_data(1024)
+    far = np.array([[30.0, 0.0], [0.0, -30.0], [-21.0, 21.0]], "float32")
+    for gaussian_base in (True, False):
+        dde = small_msdde(sigma_max=None, gaussian_base=gaussian_base)
+        dde.compile(keras.optimizers.Adam(1e-3))
+        dde.fit(x, batch_size=256, epochs=1, verbose=0)
+        drop = ops.convert_to_numpy(dde.energy(x[:100])).mean() - ops.convert_to_numpy(
+            dde.energy(far)
+        )
+        if gaussian_base:
+            assert drop.min() > 100, drop
+        else:
+            assert drop.max() < 50, drop
+
+
+def test_the_gaussian_base_is_set_once_and_saved(tmp_path):
+    x = gaussian_data(512)
+    dde = small_msdde()
+    dde.compile(keras.optimizers.Adam(1e-3))
+    dde.fit(x, batch_size=128, epochs=1, verbose=0)
+    mean = ops.convert_to_numpy(dde.base_density.mean)
+    np.testing.assert_allclose(mean, x.mean(0), atol=1e-5)
+    dde.fit(x + 5.0, batch_size=128, epochs=1, verbose=0)  # Other data: same base.
+    np.testing.assert_allclose(ops.convert_to_numpy(dde.base_density.mean), mean)
+    path = str(tmp_path / "model.keras")
+    dde.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.gaussian_base
+    np.testing.assert_allclose(ops.convert_to_numpy(loaded.base_density.mean), mean)
+    # A config from before the base existed loads without one.
+    config = dde.get_config()
+    del config["gaussian_base"]
+    assert MultiScaleDDE.from_config(config).base_density is None
 
 
 @pytest.mark.slow
@@ -125,15 +174,22 @@ def test_mode_masses_multiscale_right_where_single_sigma_is_wrong():
 
 
 def test_log_partition_of_the_exact_energy_is_zero():
-    dde = MultiScaleDDE(exact_gaussian_energy(), sigma=0.1, sigma_max=2.0, seed=0)
+    dde = MultiScaleDDE(
+        exact_gaussian_energy(), sigma=0.1, sigma_max=2.0, seed=0, gaussian_base=False
+    )
     dde.set_data_statistics(np.random.default_rng(0).standard_normal((4096, 2)))
-    log_z, stderr = dde.log_partition(n_samples=50_000, seed=0, verbose=0)
+    log_z, stderr, info = dde.log_partition(
+        method="limit", n_samples=50_000, seed=0, verbose=0, return_info=True
+    )
     assert abs(log_z) < 0.01 and 0 < stderr < 0.01, (log_z, stderr)
+    assert info["method"] == "limit"
     # The same at the target sigma, by importance sampling there.
     log_z_is, _ = dde.log_partition(method="is", n_samples=50_000, seed=0, verbose=0)
     assert abs(log_z_is) < 0.02
+    # The default estimates it at sigma, from the mixture kept from the data.
+    assert dde.log_partition(seed=0, verbose=0, return_info=True)[2]["method"] == "is"
     x = np.zeros((1, 2), "float32")
-    dde.log_partition(n_samples=50_000, seed=0, verbose=0)
+    dde.log_partition(method="limit", n_samples=50_000, seed=0, verbose=0)
     np.testing.assert_allclose(dde.log_prob(x), -math.log(2 * math.pi * 1.01), atol=0.02)
     np.testing.assert_allclose(
         dde.log_prob(x, sigma=1.0), -math.log(2 * math.pi * 2.0), atol=0.02
@@ -142,19 +198,36 @@ def test_log_partition_of_the_exact_energy_is_zero():
 
 def test_log_partition_standard_error_is_calibrated():
     # Data statistics wider than the energy: the importance weights vary.
-    dde = MultiScaleDDE(exact_gaussian_energy(), sigma=0.1, sigma_max=1.0, seed=0)
+    dde = MultiScaleDDE(
+        exact_gaussian_energy(), sigma=0.1, sigma_max=1.0, seed=0, gaussian_base=False
+    )
     dde.set_data_statistics(np.random.default_rng(0).normal(0.0, 1.6, (4096, 2)))
     z_scores = []
     for seed in range(20):
-        log_z, stderr = dde.log_partition(n_samples=500, seed=seed, verbose=0)
+        log_z, stderr = dde.log_partition(
+            method="limit", n_samples=500, seed=seed, verbose=0
+        )
         z_scores.append(log_z / stderr)
     z_scores = np.abs(z_scores)
     assert np.mean(z_scores < 2.0) >= 0.9, z_scores
     assert np.mean(z_scores < 0.5) < 0.8, z_scores  # Not absurdly wide either.
 
 
+def test_without_a_mixture_the_default_is_the_limit():
+    dim = 20  # Above 16 features no mixture is kept.
+    dde = MultiScaleDDE(
+        keras_dde.models.conditional_energy_mlp(dim, width=16, depth=1),
+        sigma=0.1, sigma_max=2.0, seed=0,
+    )
+    dde.set_data_statistics(np.random.default_rng(0).standard_normal((512, dim)))
+    _, _, info = dde.log_partition(n_samples=1000, seed=0, verbose=0, return_info=True)
+    assert info["method"] == "limit"
+
+
 def test_annealed_sampler_matches_gaussian_moments():
-    dde = MultiScaleDDE(exact_gaussian_energy(), sigma=0.5, sigma_max=3.0, seed=0)
+    dde = MultiScaleDDE(
+        exact_gaussian_energy(), sigma=0.5, sigma_max=3.0, seed=0, gaussian_base=False
+    )
     dde.set_data_statistics(np.random.default_rng(0).standard_normal((4096, 2)))
     samples = dde.sample(2000, n_levels=5, steps_per_level=20, n_steps=50, seed=0, verbose=0)
     assert samples.shape == (2000, 2)
@@ -239,6 +312,7 @@ def test_a_network_with_sigma_is_refused_by_the_dde_check():
         ({"sigma": 0.2, "sigma_max": "big"}, TypeError, "sigma_max"),
         ({"time_weight": -1.0}, ValueError, "time_weight"),
         ({"target_fraction": 1.0}, ValueError, "target_fraction"),
+        ({"gaussian_base": "yes"}, TypeError, "gaussian_base"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, error, match):
@@ -275,6 +349,12 @@ def test_fit_on_a_dataset_needs_sigma_max_or_statistics():
     batches = [gaussian_data(64)]
     with pytest.raises(ValueError, match="sigma_max"):
         dde.fit(_Batches(batches), epochs=1, verbose=0)
+    dde = small_msdde(sigma_max=2.0)
+    dde.compile(keras.optimizers.Adam(1e-3))
+    with pytest.raises(ValueError, match=r"set_data_statistics\(data\)"):
+        dde.fit(_Batches(batches), epochs=1, verbose=0)
+    dde.set_data_statistics(_Batches(batches))
+    dde.fit(_Batches(batches), epochs=1, verbose=0)
 
 
 class _Batches(keras.utils.PyDataset):
