@@ -240,20 +240,28 @@ def wgan_gp(generator, critic, n_critic=5, penalty=10.0):
     return WGANGP()
 
 
-def train_for(model, x, budget_s, batch, chunk_steps=32):
+def train_for(model, x, budget_s, batch, chunk_steps=32, every_s=0, on_check=None):
     """`fit` on chunks of `chunk_steps` batches until `budget_s` seconds pass.
 
-    Returns the seconds spent and the number of epochs (passes over `x`) done.
+    With `every_s > 0`, calls `on_check(seconds)` about every `every_s` seconds
+    of training (its own time is not counted). Returns the seconds spent and
+    the number of epochs (passes over `x`) done.
     """
-    start, steps, chunk = time.perf_counter(), 0, batch * chunk_steps
-    while time.perf_counter() - start < budget_s:
+    spent, steps, chunk, next_check = 0.0, 0, batch * chunk_steps, every_s
+    while spent < budget_s:
         offset = (steps * batch) % max(len(x) - chunk + 1, 1)
+        start = time.perf_counter()
         model.fit(x[offset : offset + chunk], batch_size=batch, epochs=1, verbose=0)
+        spent += time.perf_counter() - start
         steps += chunk_steps
-    return time.perf_counter() - start, steps * batch / len(x)
+        if every_s and on_check is not None and spent >= next_check and spent < budget_s:
+            on_check(spent)
+            next_check += every_s
+    return spent, steps * batch / len(x)
 
 
-def run_gan(budget_s, quick, sigma, latent_dim, out):
+def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2e-4,
+            models=("energy_gan", "wgan_gp"), every_s=0):
     import keras
     import numpy as np
 
@@ -270,30 +278,48 @@ def run_gan(budget_s, quick, sigma, latent_dim, out):
     batch, n_samples = 64, (1000 if quick else 10000)
     results = {"classifier_test_accuracy": accuracy, "budget_s": budget_s}
 
-    gan = keras_dde.EnergyGAN(
-        keras_dde.models.generator_convnet(latent_dim),
-        keras_dde.DDEModel(keras_dde.models.energy_convnet(), sigma=sigma),
-        keras_dde.DDEModel(keras_dde.models.energy_convnet(), sigma=sigma),
-        seed=0,
-    )
-    # steps_per_execution=1: on JAX the lax.scan fusion of several steps
-    # makes XLA's CPU convolutions ~15x slower (benchmarks/results/images_throughput.md).
-    gan.compile(generator_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                dde_optimizer=keras.optimizers.Adam(1e-3),
-                steps_per_execution=1)
-    seconds, epochs = train_for(gan, x, budget_s, batch)
-    samples = {"energy_gan": gan.generate(n_samples, seed=1)}
-    results["energy_gan"] = {"seconds": seconds, "epochs": epochs,
-                             **sample_metrics(model, samples["energy_gan"], reference)}
-
-    critic = keras_dde.models.energy_convnet(name="critic")  # same net as the DDEs
-    wgan = wgan_gp(keras_dde.models.generator_convnet(latent_dim), critic)
-    wgan.compile(steps_per_execution=1)
-    seconds, epochs = train_for(wgan, x, budget_s, batch)
     latents = np.random.default_rng(1).standard_normal((n_samples, latent_dim))
-    samples["wgan_gp"] = wgan.generator.predict(latents.astype("float32"), verbose=0)
-    results["wgan_gp"] = {"seconds": seconds, "epochs": epochs,
-                          **sample_metrics(model, samples["wgan_gp"], reference)}
+
+    def draw(name, trained):
+        if name == "energy_gan":
+            return trained.generate(n_samples, seed=1)
+        return trained.generator.predict(latents.astype("float32"), verbose=0)
+
+    samples = {}
+    for name in models:
+        if name == "energy_gan":
+            trained = keras_dde.EnergyGAN(
+                keras_dde.models.generator_convnet(latent_dim),
+                keras_dde.DDEModel(keras_dde.models.energy_convnet(), sigma=sigma),
+                keras_dde.DDEModel(keras_dde.models.energy_convnet(), sigma=sigma),
+                dde_steps=dde_steps,
+                seed=0,
+            )
+            # steps_per_execution=1: on JAX the lax.scan fusion of several steps
+            # makes XLA's CPU convolutions ~15x slower (images_throughput.md).
+            trained.compile(
+                generator_optimizer=keras.optimizers.Adam(generator_lr, beta_1=0.5),
+                dde_optimizer=keras.optimizers.Adam(1e-3),
+                steps_per_execution=1,
+            )
+        else:
+            critic = keras_dde.models.energy_convnet(name="critic")  # the DDEs' net
+            trained = wgan_gp(keras_dde.models.generator_convnet(latent_dim), critic)
+            trained.compile(steps_per_execution=1)
+        trajectory = []
+
+        def check(seconds, name=name, trained=trained, trajectory=trajectory):
+            metrics = sample_metrics(model, draw(name, trained), reference)
+            trajectory.append({"seconds": round(seconds), **metrics})
+            print(name, json.dumps(trajectory[-1]), flush=True)
+
+        seconds, epochs = train_for(trained, x, budget_s, batch, every_s=every_s,
+                                    on_check=check)
+        samples[name] = draw(name, trained)
+        results[name] = {"seconds": seconds, "epochs": epochs,
+                         **sample_metrics(model, samples[name], reference)}
+        if trajectory:
+            results[name]["trajectory"] = trajectory
     print(json.dumps(results, indent=1))
     if out:
         from keras_dde.plotting import plot_image_grid
@@ -319,6 +345,15 @@ def main(argv=None):
                         help="seconds of training per model (default 900, quick 20)")
     parser.add_argument("--sigma", type=float, default=0.3)
     parser.add_argument("--latent-dim", type=int, default=32)
+    parser.add_argument("--dde-steps", type=int, default=1,
+                        help="EnergyGAN: fake-DDE updates per generator update")
+    parser.add_argument("--generator-lr", type=float, default=2e-4,
+                        help="EnergyGAN: the generator's Adam learning rate")
+    parser.add_argument("--models", default="energy_gan,wgan_gp",
+                        help="with --gan: which of energy_gan, wgan_gp to train")
+    parser.add_argument("--eval-every", type=float, default=0,
+                        help="with --gan: also score the samples every this many "
+                        "seconds of training (not counted in the budget)")
     parser.add_argument("--out", default=None, help="folder for the sample grids")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--configs", default=",".join(CONFIGS))
@@ -348,7 +383,13 @@ def main(argv=None):
         return
     if args.gan:
         budget = args.budget or (20.0 if args.quick else 900.0)
-        run_gan(budget, args.quick, args.sigma, args.latent_dim, args.out)
+        models = [m for m in args.models.split(",") if m]
+        unknown = sorted(set(models) - {"energy_gan", "wgan_gp"})
+        if unknown or not models:
+            parser.error(f"unknown --models {unknown}; choose from energy_gan, wgan_gp")
+        run_gan(budget, args.quick, args.sigma, args.latent_dim, args.out,
+                dde_steps=args.dde_steps, generator_lr=args.generator_lr,
+                models=models, every_s=args.eval_every)
         return
     parser.error("pass --throughput or --gan")
 

@@ -8,15 +8,8 @@ from keras_dde import backend
 from keras_dde.layers.gaussian_log_density import GaussianLogDensity
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_checks import check_conditional_energy
+from keras_dde.models.multi_scale_density import MultiScaleDensity
 from keras_dde.models.multi_scale_loss import multi_scale_score_matching
-from keras_dde.models.normalized_density import DEFAULT_BATCH_SIZE
-from keras_dde.models.normalized_density import DEFAULT_IS_SAMPLES
-from keras_dde.partition.gaussian_proposal import GaussianProposal
-from keras_dde.partition.importance_sampling import importance_sampling
-from keras_dde.sampling.annealed_langevin import annealed_langevin
-from keras_dde.utils.validation import check_data
-from keras_dde.utils.validation import check_positive_int
-from keras_dde.utils.validation import check_seed
 from keras_dde.utils.validation import check_sigma
 from keras_dde.utils.validation import is_array_like
 
@@ -26,7 +19,7 @@ SIGMA_MAX_SCALE = 1.0
 
 
 @keras.saving.register_keras_serializable(package="keras_dde")
-class MultiScaleDDE(DDEModel):
+class MultiScaleDDE(MultiScaleDensity, DDEModel):
     """A noise-conditional DDE: one energy `s(x, sigma)` for all noise levels.
 
     A `DDEModel` is blind to the relative mass of modes whose smoothed
@@ -329,135 +322,6 @@ class MultiScaleDDE(DDEModel):
         # Set once: later data must not move the base under trained weights.
         if self.base_density is not None and not self.base_density.is_set:
             self.base_density.set_moments(*self.data_statistics.moments())
-
-    # --- Normalised density and sampling -------------------------------------
-
-    def _limit_proposal(self):
-        if not self.data_statistics.recorded or math.isnan(self.sigma_max):
-            raise ValueError(
-                "The model has no data statistics or sigma_max: `fit` it on "
-                "array data or call `set_data_statistics(data)` first."
-            )
-        mean, covariance = self.data_statistics.moments()
-        return GaussianProposal.from_moments(mean, covariance, sigma=self.sigma_max)
-
-    def log_partition(
-        self, method="auto", n_samples=None, seed=None, return_info=False, **kwargs
-    ):
-        """Estimates `log Z` of `s(., sigma)`, with a standard error.
-
-        `method="limit"` is importance sampling of `s(., sigma_max)` from
-        `N(m, C + sigma_max^2 I)` (the data's moments), nearly the exact
-        smoothed density there, so the weights vary little; it is `log Z`
-        at `sigma` as far as the network keeps one constant for all levels.
-        `"is"` and `"ais"` run `DDEModel.log_partition` at `sigma` itself
-        (its keyword arguments apply). `"auto"` (default) is `"is"` from the
-        Gaussian mixture kept from `fit` where there is one (up to 16
-        features) or when `data=` or `proposal=` is given, and `"limit"`
-        otherwise. Measured on five 2-D toys (`benchmarks/density.py`
-        models, grid quadrature as the truth): `"is"` at sigma was within
-        0.004 nats on all five, the limit within 0.020 (the constant drifts
-        that much across levels on rings). The estimate is cached for
-        `log_prob`.
-
-        Returns:
-            `(log_z, stderr)`, with `return_info` also a dict.
-        """
-        if method == "auto" and not (
-            kwargs.get("data") is not None
-            or kwargs.get("proposal", "auto") not in (None, "auto")
-            or self._keeps_mixture()
-        ):
-            method = "limit"
-        if method != "limit":
-            return super().log_partition(
-                method=method, n_samples=n_samples, seed=seed,
-                return_info=return_info, **kwargs,
-            )
-        if kwargs.get("data") is not None or kwargs.get("proposal") is not None:
-            raise ValueError("`method='limit'` uses the stored data statistics.")
-        n_samples = check_positive_int(n_samples or DEFAULT_IS_SAMPLES, "n_samples")
-        proposal = self._limit_proposal()
-        shape = tuple(self.feature_shape)
-        log_sigma = math.log(self.sigma_max)
-
-        def energy_fn(u):
-            x = ops.reshape(proposal.from_whitened(u), (-1, *shape))
-            return self._joint_energy(x, ops.full((ops.shape(x)[0],), log_sigma))
-
-        log_z, stderr, ess = importance_sampling(
-            energy_fn, proposal, n_samples,
-            kwargs.get("batch_size", DEFAULT_BATCH_SIZE), seed,
-            kwargs.get("verbose", "auto"),
-        )
-        self.log_partition_cache.store(log_z, stderr, self.network.weights)
-        if return_info:
-            return log_z, stderr, {"method": "limit", "n_samples": n_samples, "ess": ess}
-        return log_z, stderr
-
-    def _keeps_mixture(self):
-        statistics = getattr(self, "data_statistics", None)
-        return (
-            statistics is not None
-            and statistics.recorded
-            and statistics.mixture(self.sigma) is not None
-        )
-
-    def log_prob(self, x, sigma=None, batch_size=DEFAULT_BATCH_SIZE):
-        """Normalised `s(x, sigma) - log Z`, float32 numpy `(n,)`.
-
-        Uses the cached `log Z` of the last `log_partition` call (running
-        `log_partition()` first if there is none); warns if it is stale.
-        """
-        x = check_data(x, "x", self.feature_shape)
-        batch_size = check_positive_int(batch_size, "batch_size")
-        self._log_sigma(sigma)  # Checks the level before any work.
-        cached = self.log_partition_cache.load(self.network.weights)
-        log_z = self.log_partition(verbose=0)[0] if cached is None else cached[0]
-        energies = [
-            ops.convert_to_numpy(self.energy(x[i : i + batch_size], sigma))
-            for i in range(0, len(x), batch_size)
-        ]
-        return (np.concatenate(energies) - log_z).astype("float32")
-
-    def sample(
-        self, n, n_levels=10, steps_per_level=50, step_scale=0.1, n_steps=100,
-        seed=None, verbose="auto", return_info=False, **kwargs,
-    ):
-        """Draws `n` samples by annealed Langevin dynamics, then MALA.
-
-        Chains start from `N(m, C + sigma_max^2 I)` and run
-        `keras_dde.sampling.annealed_langevin` over `n_levels` geometric
-        levels from `sigma_max` to `sigma` (NCSN), then `n_steps` MALA
-        steps on `s(., sigma)` (`DDEModel.sample`, whose other keyword
-        arguments apply) remove the discretisation bias.
-
-        References:
-            - [Song & Ermon, 2019](https://arxiv.org/abs/1907.05600)
-        """
-        n = check_positive_int(n, "n")
-        seed = check_seed(seed)
-        proposal = self._limit_proposal()
-        levels = np.geomspace(self.sigma_max, self.sigma, n_levels)
-        self._log_sigma(float(levels[0]))  # Checks that sigma_max is known.
-
-        def score_fn(z, level):
-            z = ops.reshape(z, (-1, *self.feature_shape))
-            log_sigma = ops.full((ops.shape(z)[0],), ops.log(level))
-            gradient = backend.input_gradient(
-                lambda y: self._joint_energy(y, log_sigma), z
-            )[1]
-            return ops.reshape(gradient, (ops.shape(z)[0], -1))
-
-        x = annealed_langevin(
-            score_fn, proposal.sample(n, seed), levels, steps_per_level,
-            step_scale, seed=seed,
-        )
-        x = ops.reshape(x, (n, *self.feature_shape))
-        return super().sample(
-            n, n_steps=n_steps, init=ops.convert_to_numpy(x), seed=seed,
-            verbose=verbose, return_info=return_info, **kwargs,
-        )
 
     def get_config(self):
         config = super().get_config()
