@@ -33,16 +33,17 @@ class MultiScaleDDE(MultiScaleDensity, DDEModel):
     C` with one `C` for every sigma: at `sigma_max` the modes overlap and
     score matching sees their masses; the `u`-term carries them down.
 
-    Since `log Z` is the same at every sigma, `log_partition` estimates it at
-    `sigma_max`, where `p_sigma` is close to `N(m, C + sigma_max^2 I)`, and
-    `sample` anneals Langevin dynamics from `sigma_max` down to `sigma`.
+    `log_partition` estimates `log Z` at `sigma` (or, with `method="limit"`,
+    at `sigma_max`, where `p_sigma` is close to `N(m, C + sigma_max^2 I)`),
+    and `sample` anneals Langevin dynamics from `sigma_max` down to `sigma`
+    (`keras_dde.models.multi_scale_density`).
 
     With `gaussian_base=True` (default) the energy is
     `s(x, sigma) = network(x, log sigma) + log N(x; m, C + sigma^2 I)`, with
     the data's mean `m` and covariance `C` recorded before training (the
     layer `keras_dde.layers.GaussianLogDensity`). The network is bounded, so
     `exp(s)` is integrable, and at `sigma_max` `s` is nearly the Gaussian
-    that `log_partition` samples from. Without it a tanh network levels off
+    that `log_partition(method="limit")` samples from. Without it a tanh network levels off
     far from the data: on swissroll (`benchmarks/density.py`) `exp(s)` held
     enough mass at radius 8-10 to bias the `sigma_max` estimate of `log Z`
     by +0.57 nats, while the density near the data matched the KDE within

@@ -213,15 +213,17 @@ def test_log_partition_standard_error_is_calibrated():
     assert np.mean(z_scores < 0.5) < 0.8, z_scores  # Not absurdly wide either.
 
 
-def test_without_a_mixture_the_default_is_the_limit():
+def test_without_a_mixture_the_default_is_ais_at_sigma():
     dim = 20  # Above 16 features no mixture is kept.
     dde = MultiScaleDDE(
         keras_dde.models.conditional_energy_mlp(dim, width=16, depth=1),
         sigma=0.1, sigma_max=2.0, seed=0,
     )
     dde.set_data_statistics(np.random.default_rng(0).standard_normal((512, dim)))
-    _, _, info = dde.log_partition(n_samples=1000, seed=0, verbose=0, return_info=True)
-    assert info["method"] == "limit"
+    _, _, info = dde.log_partition(
+        n_samples=64, n_steps=5, seed=0, verbose=0, return_info=True
+    )
+    assert info["method"] == "ais"
 
 
 def test_annealed_sampler_matches_gaussian_moments():
