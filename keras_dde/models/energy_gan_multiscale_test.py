@@ -13,9 +13,11 @@ from keras_dde.models.energy_gan import EnergyGAN
 from keras_dde.models.multi_scale_dde import MultiScaleDDE
 
 
-def msdde(sigma=0.1, sigma_max=2.0):
+def msdde(sigma=0.1, sigma_max=2.0, gaussian_base=True):
     energy = keras_dde.models.conditional_energy_mlp(2, width=32, depth=2)
-    return MultiScaleDDE(energy, sigma=sigma, sigma_max=sigma_max, seed=0)
+    return MultiScaleDDE(
+        energy, sigma=sigma, sigma_max=sigma_max, seed=0, gaussian_base=gaussian_base
+    )
 
 
 def gan(seed=0, real=None, fake=None):
@@ -86,6 +88,15 @@ def test_two_multiscale_ddes_train_and_resume_after_saving(tmp_path):
     history = model.fit(x, batch_size=128, epochs=2, shuffle=False, verbose=0)
     for name in ("generator_loss", "real_dde_loss", "fake_dde_loss"):
         assert np.isfinite(history.history[name]).all(), name
+    # The fake DDE has the data's Gaussian base too: it cancels in s_real - s_fake.
+    for variable in ("mean", "eigenvalues", "rotation", "active"):
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(getattr(model.fake_dde.base_density, variable)),
+            ops.convert_to_numpy(getattr(model.real_dde.base_density, variable)),
+        )
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(model.real_dde.base_density.mean), x.mean(0), atol=1e-5
+    )
     path = tmp_path / "gan.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
@@ -114,3 +125,8 @@ def test_two_multiscale_ddes_train_and_resume_after_saving(tmp_path):
 def test_ddes_of_different_noise_ranges_are_refused(real, fake):
     with pytest.raises(ValueError, match="same kind.*sigma_max"):
         gan(real=real(), fake=fake())
+
+
+def test_ddes_with_and_without_a_gaussian_base_are_refused():
+    with pytest.raises(ValueError, match="both have a Gaussian base or both not"):
+        gan(real=msdde(), fake=msdde(gaussian_base=False))

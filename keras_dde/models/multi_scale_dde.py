@@ -320,9 +320,19 @@ class MultiScaleDDE(MultiScaleDensity, DDEModel):
         super().set_data_statistics(data, sample_weight)
         if math.isnan(self.sigma_max):
             self.sigma_max_variable.assign(default_sigma_max(self))
-        # Set once: later data must not move the base under trained weights.
+        self.set_gaussian_base(*self.data_statistics.moments())
+
+    def set_gaussian_base(self, mean, covariance):
+        """Sets the Gaussian base's mean and covariance, if not set yet.
+
+        `set_data_statistics` (so `fit` on arrays) calls it with the data's
+        moments; `EnergyGAN` gives its fake DDE the real data's. It is set
+        once: later data must not move the base under trained weights.
+        """
         if self.base_density is not None and not self.base_density.is_set:
-            self.base_density.set_moments(*self.data_statistics.moments())
+            self.base_density.set_moments(
+                ops.convert_to_numpy(mean), ops.convert_to_numpy(covariance)
+            )
 
     def get_config(self):
         config = super().get_config()
