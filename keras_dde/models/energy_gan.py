@@ -43,9 +43,11 @@ class EnergyGAN(CheckedModel):
             `MultiScaleDDE`s must share `sigma_max` (pass it explicitly)
             and `gaussian_base`. With the base, `fit` gives `fake_dde` the
             data's (the real DDE's) Gaussian, so that it cancels in the
-            generator's `s_real - s_fake` (a base on the real side only
-            pulled every sample to the data's mean: 25gaussians went from
-            16/25 modes at 600 epochs to 2/25).
+            generator's `s_real - s_fake`. For a GAN, build both with
+            `gaussian_base=False` and `conditional_energy_mlp(...,
+            fourier_features=0)`: on 25gaussians (600 epochs) the plain
+            networks covered 16/25 modes, with the base 4/25, with the
+            Fourier features or both 2/25 (`benchmarks/energy_gan.py`).
         dde_steps: int, `fake_dde` updates per generator update.
         train_real: bool; False keeps a pretrained `real_dde` frozen.
         allow_different_sigma: bool; by default both DDEs must share sigma.
