@@ -213,6 +213,12 @@ def test_log_partition_standard_error_is_calibrated():
     assert np.mean(z_scores < 0.5) < 0.8, z_scores  # Not absurdly wide either.
 
 
+def test_an_unknown_log_partition_method_is_refused():
+    dde = small_msdde()
+    with pytest.raises(ValueError, match="'auto', 'is', 'ais' or 'limit'; received 'exact'"):
+        dde.log_partition(method="exact")
+
+
 def test_without_a_mixture_the_default_is_ais_at_sigma():
     dim = 20  # Above 16 features no mixture is kept.
     dde = MultiScaleDDE(

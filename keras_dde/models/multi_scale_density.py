@@ -7,8 +7,9 @@ where it is easiest, at `sigma_max`: there `p_sigma` is close to the Gaussian
 sampling from it has weights that hardly vary (`method="limit"`), as long as
 the network keeps one constant. The default estimates `log Z` of `s(., sigma)`
 itself, as `DDEModel` does (IS from the data's Gaussian mixture up to 16
-features, AIS above): measured, it is the more accurate of the two. Sampling anneals Langevin dynamics down the same
-levels (NCSN; Song & Ermon, 2019), then corrects with MALA at `sigma`.
+features, AIS above): measured, it is the more accurate of the two. Sampling
+anneals Langevin dynamics down the same levels (NCSN; Song & Ermon, 2019),
+then corrects with MALA at `sigma`.
 """
 
 import math
@@ -62,6 +63,11 @@ class MultiScaleDensity:
         Returns:
             `(log_z, stderr)`, with `return_info` also a dict.
         """
+        if method not in ("auto", "is", "ais", "limit"):
+            raise ValueError(
+                "`method` must be 'auto', 'is', 'ais' or 'limit'; received "
+                f"{method!r}."
+            )
         if method != "limit":
             return super().log_partition(
                 method=method, n_samples=n_samples, seed=seed,
