@@ -41,13 +41,10 @@ class EnergyGAN(CheckedModel):
         real_dde: a `keras_dde.DDEModel` (or `MultiScaleDDE`) for the data.
         fake_dde: a DDE of the same kind for the generated samples; two
             `MultiScaleDDE`s must share `sigma_max` (pass it explicitly)
-            and `gaussian_base`. With the base, `fit` gives `fake_dde` the
-            data's (the real DDE's) Gaussian, so that it cancels in the
-            generator's `s_real - s_fake`. For a GAN, build both with
-            `gaussian_base=False` and `conditional_energy_mlp(...,
-            fourier_features=0)`: on 25gaussians (600 epochs) the plain
-            networks covered 16/25 modes, with the base 4/25, with the
-            Fourier features or both 2/25 (`benchmarks/energy_gan.py`).
+            and `gaussian_base` (`fit` then gives `fake_dde` the data's
+            base). For a GAN use `gaussian_base=False` and no Fourier
+            features: 16/25 modes on 25gaussians at 600 epochs, 2-4/25 with
+            either (`benchmarks/energy_gan.py`).
         dde_steps: int, `fake_dde` updates per generator update.
         train_real: bool; False keeps a pretrained `real_dde` frozen.
         allow_different_sigma: bool; by default both DDEs must share sigma.
