@@ -4,9 +4,9 @@ import keras
 import numpy as np
 from keras import ops
 
-# Above this many features the covariance is taken as diagonal (as
-# `keras_dde.models.data_statistics` keeps it).
-MAX_ROTATION_DIM = 1024
+# Above this many features a covariance is kept diagonal, here and in
+# `keras_dde.models.data_statistics` (which imports it).
+MAX_FULL_COVARIANCE_DIM = 1024
 
 
 @keras.saving.register_keras_serializable(package="keras_dde")
@@ -51,7 +51,7 @@ class GaussianLogDensity(keras.layers.Layer):
             shape=(dim,), initializer="ones", trainable=False, name="eigenvalues"
         )
         self.rotation = None
-        if dim <= MAX_ROTATION_DIM:
+        if dim <= MAX_FULL_COVARIANCE_DIM:
             self.rotation = self.add_weight(
                 shape=(dim, dim), initializer="identity", trainable=False,
                 name="rotation",

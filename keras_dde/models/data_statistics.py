@@ -14,13 +14,12 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_dde.layers.gaussian_log_density import MAX_FULL_COVARIANCE_DIM
 from keras_dde.partition.gaussian_mixture_proposal import DEFAULT_MAX_COMPONENTS
 from keras_dde.partition.gaussian_mixture_proposal import GaussianMixtureProposal
 from keras_dde.utils.validation import check_data
 from keras_dde.utils.validation import check_sample_weight
 
-# Above this many features the covariance is kept diagonal.
-MAX_FULL_COVARIANCE_DIM = 1024
 # Up to this many features the layer also keeps a Gaussian mixture ...
 MAX_MIXTURE_DIM = 16
 # ... fitted to at most this many rows (the fit is O(rows k d^2)).
