@@ -134,7 +134,7 @@ def multiscale_energy_gan(args, x):
 
     def dde(seed):
         energy = keras_dde.models.conditional_energy_mlp(
-            2, width=recipe["width"], depth=recipe["depth"],
+            2, width=args.dde_width or recipe["width"], depth=recipe["depth"],
             fourier_features=args.fourier_features,
         )
         return keras_dde.MultiScaleDDE(
@@ -151,8 +151,16 @@ def multiscale_energy_gan(args, x):
         seed=args.seed + 2,
         **({} if args.target_fraction is None else {"target_fraction": args.target_fraction}),
     )
+    generator_lr = args.generator_lr
+    if args.generator_lr_decay:
+        # One cosine over the whole run: the generator slows down as the DDEs
+        # settle, which damps the GAN's oscillation of the mode shares.
+        generator_steps = args.epochs * -(-len(x) // args.batch_size)
+        generator_lr = keras.optimizers.schedules.CosineDecay(
+            args.generator_lr, generator_steps, alpha=args.generator_lr_decay
+        )
     gan.compile(
-        generator_optimizer=keras.optimizers.Adam(args.generator_lr, beta_1=0.5),
+        generator_optimizer=keras.optimizers.Adam(generator_lr, beta_1=0.5),
         dde_optimizer=keras.optimizers.Adam(args.dde_lr),
     )
     return gan
@@ -210,6 +218,15 @@ def main():
         "--gaussian-base", action="store_true",
         help="with --multiscale: MultiScaleDDEs with the data's Gaussian base "
         "(MultiScaleDDE's default; off in this recipe)",
+    )
+    parser.add_argument(
+        "--generator-lr-decay", type=float, default=0.0,
+        help="with --multiscale: if > 0, the generator's learning rate follows "
+        "a cosine over all --epochs down to this fraction of --generator-lr",
+    )
+    parser.add_argument(
+        "--dde-width", type=int, default=None,
+        help="with --multiscale: the DDE networks' width (default the recipe's)",
     )
     args = parser.parse_args()
 

@@ -261,7 +261,7 @@ def train_for(model, x, budget_s, batch, chunk_steps=32, every_s=0, on_check=Non
 
 
 def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2e-4,
-            models=("energy_gan", "wgan_gp"), every_s=0):
+            models=("energy_gan", "wgan_gp"), every_s=0, sigma_max=None, time_weight=1.0):
     import keras
     import numpy as np
 
@@ -288,10 +288,17 @@ def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2
     samples = {}
     for name in models:
         if name == "energy_gan":
+            def dde(seed):
+                if sigma_max is None:
+                    return keras_dde.DDEModel(keras_dde.models.energy_convnet(), sigma=sigma)
+                # The GAN recipe's MultiScaleDDE: no Gaussian base (issue 13).
+                return keras_dde.MultiScaleDDE(
+                    keras_dde.models.conditional_energy_convnet(), sigma, sigma_max,
+                    seed=seed, time_weight=time_weight, gaussian_base=False,
+                )
+
             trained = keras_dde.EnergyGAN(
-                keras_dde.models.generator_convnet(latent_dim),
-                keras_dde.DDEModel(keras_dde.models.energy_convnet(), sigma=sigma),
-                keras_dde.DDEModel(keras_dde.models.energy_convnet(), sigma=sigma),
+                keras_dde.models.generator_convnet(latent_dim), dde(1), dde(2),
                 dde_steps=dde_steps,
                 seed=0,
             )
@@ -354,6 +361,11 @@ def main(argv=None):
     parser.add_argument("--eval-every", type=float, default=0,
                         help="with --gan: also score the samples every this many "
                         "seconds of training (not counted in the budget)")
+    parser.add_argument("--sigma-max", type=float, default=None,
+                        help="with --gan: EnergyGAN on two MultiScaleDDEs with noise "
+                        "levels in [--sigma, --sigma-max] (default: DDEModels)")
+    parser.add_argument("--time-weight", type=float, default=1.0,
+                        help="with --sigma-max: the DDEs' heat-equation weight")
     parser.add_argument("--out", default=None, help="folder for the sample grids")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--configs", default=",".join(CONFIGS))
@@ -389,7 +401,8 @@ def main(argv=None):
             parser.error(f"unknown --models {unknown}; choose from energy_gan, wgan_gp")
         run_gan(budget, args.quick, args.sigma, args.latent_dim, args.out,
                 dde_steps=args.dde_steps, generator_lr=args.generator_lr,
-                models=models, every_s=args.eval_every)
+                models=models, every_s=args.eval_every, sigma_max=args.sigma_max,
+                time_weight=args.time_weight)
         return
     parser.error("pass --throughput or --gan")
 

@@ -90,16 +90,18 @@ def generator_for(latent_dim, features, width, depth):
     return generator_mlp(latent_dim, features, width=width, depth=depth)
 
 
-def conditional_network_for(features, width, depth):
-    """The noise-conditional energy of a `MultiScaleDDE`: an MLP, or for
-    image shapes a `conditional_energy_convnet`."""
+def conditional_network_for(features, width, depth, fourier_features=None):
+    """The noise-conditional energy of a `MultiScaleDDE`: an MLP (with
+    `fourier_features`, None for its default), or for image shapes a
+    `conditional_energy_convnet`."""
     width = check_positive_int(width, "width")
     depth = check_positive_int(depth, "depth")
     if is_image(features):
         return conditional_energy_convnet(
             features, filters=conv_filters(depth), dense_width=width
         )
-    return conditional_energy_mlp(features, width=width, depth=depth)
+    return conditional_energy_mlp(features, width=width, depth=depth,
+                                  fourier_features=fourier_features)
 
 
 def image_steps_per_execution(features, steps_per_execution):

@@ -95,12 +95,30 @@ def test_build_energy_gan_defaults_are_the_cli_settings():
         "generator_width": 128, "generator_depth": 3, "dde_steps": 2,
         "generator_learning_rate": 1e-3, "dde_learning_rate": 2e-3, "seed": 0,
         "sigma_schedule": None, "steps_per_execution": None, "energy_network": None,
+        "multiscale": False, "sigma_max": None, "generator_decay_steps": None,
     }
     gan = recipes.build_model("gan", 2, width=8, depth=1)
     optimizers = gan.optimizer.optimizers
     assert _learning_rate(optimizers["generator"]) == pytest.approx(1e-3)
     assert float(keras.ops.convert_to_numpy(optimizers["generator"].beta_1)) == 0.5
     assert _learning_rate(optimizers["dde"]) == pytest.approx(2e-3)
+
+
+def test_multiscale_energy_gan_recipe():
+    gan = recipes.build_energy_gan(2, sigma=0.1, multiscale=True, sigma_max=2.0,
+                                   width=8, depth=1, generator_decay_steps=100)
+    for dde in (gan.real_dde, gan.fake_dde):
+        assert isinstance(dde, MultiScaleDDE)
+        assert dde.noise_range == (0.1, 2.0) and not dde.gaussian_base
+    generator_optimizer = gan.optimizer.optimizers["generator"]
+    assert _learning_rate(generator_optimizer) == pytest.approx(1e-3)
+    x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    history = gan.fit(x, epochs=1, batch_size=32, verbose=0)
+    assert np.isfinite(history.history["generator_loss"]).all()
+    generator_optimizer.iterations.assign(100)  # The end of the cosine.
+    assert _learning_rate(generator_optimizer) == pytest.approx(
+        1e-3 * recipes.GENERATOR_DECAY_ALPHA
+    )
 
 
 def test_energy_network_factory_is_used():
@@ -237,6 +255,11 @@ def test_image_shapes_get_a_conditional_convnet_for_the_multiscale_dde():
         (lambda: recipes.build_dde(2, seed=-1), ValueError, "`seed`"),
         (lambda: recipes.build_dde(2, energy_network="mlp"), TypeError, "`energy_network`"),
         (lambda: recipes.build_energy_gan(2, dde_steps=0), ValueError, "`dde_steps`"),
+        (lambda: recipes.build_energy_gan(2, multiscale=True), ValueError, "`sigma_max=`"),
+        (lambda: recipes.build_energy_gan(2, sigma_max=2.0), ValueError, "`sigma_max`"),
+        (lambda: recipes.build_energy_gan(2, multiscale="yes"), TypeError, "`multiscale`"),
+        (lambda: recipes.build_energy_gan(2, generator_decay_steps=0), ValueError,
+         "`generator_decay_steps`"),
         (lambda: recipes.build_energy_gan(2, dde_learning_rate="fast"), TypeError,
          "`dde_learning_rate`"),
     ],

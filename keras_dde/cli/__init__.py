@@ -4,6 +4,7 @@
     keras-dde train data.npy --epochs 100 --sigma 0.2 --out runs/mine
     keras-dde gan 8gaussians --epochs 200 --sigma 0.3 --out runs/gan
     keras-dde train 8gaussians --multiscale --epochs 300 --out runs/ms
+    keras-dde gan 8gaussians --multiscale --sigma 0.1 --epochs 600 --out runs/msgan
     keras-dde gan fashion-mnist --out runs/fashion
     keras-dde examples --out example_images
 
@@ -13,7 +14,8 @@
 the GIFs `den_real.gif`, `den_fake.gif` (the real and generated densities
 during training) and `samples.gif` (real against generated samples).
 `--multiscale` trains a `MultiScaleDDE` (its recipe's cosine learning-rate
-decay spans the run). `fashion-mnist` (28x28 images, read offline; `--n`
+decay spans the run); with `gan`, an EnergyGAN on two `MultiScaleDDE`s
+whose generator learning rate decays over the run. `fashion-mnist` (28x28 images, read offline; `--n`
 limits the number of images) trains the conv recipes with image defaults
 (sigma 0.3, batch 64, 5 epochs): `train` writes `model.keras`,
 `denoising.png` and `training.gif` (denoised test images through

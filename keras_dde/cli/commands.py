@@ -3,6 +3,8 @@
 import os
 import sys
 
+import numpy as np
+
 from keras_dde.cli.data import load_data
 from keras_dde.cli.data import one_line
 from keras_dde.cli.data import prepare_out
@@ -18,6 +20,7 @@ from keras_dde.cli.runs import GAN_FILES
 from keras_dde.cli.runs import train_and_draw
 from keras_dde.cli.runs import train_gan_and_draw
 from keras_dde.datasets import toy2d
+from keras_dde.models.multi_scale_dde import sigma_max_for
 from keras_dde.recipes import recipe_defaults
 
 
@@ -46,6 +49,14 @@ def gan_command(args):
     """`keras-dde gan`: returns the exit status."""
     data, out = _prepare_run(args)
     run = train_gan_images_and_draw if is_image_data(args.data) else train_gan_and_draw
+    multiscale = {}
+    if args.multiscale:
+        rows = data.reshape(len(data), -1)
+        multiscale = dict(
+            multiscale=True,
+            sigma_max=sigma_max_for(np.cov(rows, rowvar=False), args.sigma),
+            generator_decay_steps=args.epochs * -(-len(data) // args.batch_size),
+        )
     paths = run(
         data,
         out,
@@ -60,6 +71,7 @@ def gan_command(args):
         generator_learning_rate=args.generator_learning_rate,
         dde_learning_rate=args.dde_learning_rate,
         seed=args.seed,
+        **multiscale,
     )
     return print_paths(paths)
 

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from keras_dde import cli
+from keras_dde import recipes
 from keras_dde.cli import progress
+from keras_dde.datasets import toy2d
 
 FAST = ["--epochs", "2", "--n-samples", "512", "--batch-size", "128", "--frames",
         "3", "--width", "8", "--depth", "1", "--model-samples", "0", "--quiet"]
@@ -207,3 +209,23 @@ def test_train_multiscale_decays_the_learning_rate_over_the_run(tmp_path, capsys
     # so the learning rate is 0 at the end (the recipe starts at 4e-3).
     assert int(model.optimizer.iterations) == 8
     assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) < 1e-6
+
+
+def test_gan_multiscale_shares_sigma_max_and_decays_the_generator(tmp_path, capsys):
+    out = tmp_path / "msgan"
+    argv = ["gan", "8gaussians", "--multiscale", "--sigma", "0.1", "--out", str(out),
+            *GAN_FAST]
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    gan = keras.models.load_model(out / "model.keras")
+    data = toy2d("8gaussians", 256, seed=0)  # The CLI's data: --seed 0.
+    top = np.sqrt(np.linalg.eigvalsh(np.cov(data, rowvar=False))[-1])
+    for dde in (gan.real_dde, gan.fake_dde):
+        assert type(dde).__name__ == "MultiScaleDDE"
+        assert dde.noise_range == pytest.approx((0.1, top), rel=1e-5)
+    # 256 points at batch 128, 3 epochs: the generator's cosine spans the 6
+    # steps and ends at the recipe's fraction of 1e-3.
+    generator_optimizer = gan.optimizer.optimizers["generator"]
+    assert int(generator_optimizer.iterations) == 6
+    final = float(keras.ops.convert_to_numpy(generator_optimizer.learning_rate))
+    assert final == pytest.approx(1e-3 * recipes.GENERATOR_DECAY_ALPHA, rel=1e-4)

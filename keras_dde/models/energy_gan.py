@@ -43,8 +43,8 @@ class EnergyGAN(CheckedModel):
             `MultiScaleDDE`s must share `sigma_max` (pass it explicitly)
             and `gaussian_base` (`fit` then gives `fake_dde` the data's
             base). For a GAN use `gaussian_base=False` and no Fourier
-            features: 16/25 modes on 25gaussians at 600 epochs, 2-4/25 with
-            either (`benchmarks/energy_gan.py`).
+            features (16/25 modes on 25gaussians at 600 epochs, 2-4/25 with
+            either), as `recipes.build_energy_gan(multiscale=True)` does.
         dde_steps: int, `fake_dde` updates per generator update.
         train_real: bool; False keeps a pretrained `real_dde` frozen.
         allow_different_sigma: bool; by default both DDEs must share sigma.

@@ -353,8 +353,14 @@ class MultiScaleDDE(MultiScaleDensity, DDEModel):
 
 
 def default_sigma_max(model):
-    """`SIGMA_MAX_SCALE` times the data's largest principal standard deviation."""
-    covariance = ops.convert_to_numpy(model.data_covariance).astype("float64")
+    """`sigma_max_for` the data's covariance, as recorded by the model."""
+    return sigma_max_for(ops.convert_to_numpy(model.data_covariance), model.sigma)
+
+
+def sigma_max_for(covariance, sigma):
+    """`SIGMA_MAX_SCALE` times the largest principal standard deviation of a
+    covariance (a matrix, or a vector of variances), and at least `2 sigma`."""
+    covariance = np.asarray(covariance, dtype="float64")
     top = covariance.max() if covariance.ndim == 1 else np.linalg.eigvalsh(covariance)[-1]
-    return max(SIGMA_MAX_SCALE * math.sqrt(max(top, 0.0)), 2.0 * model.sigma)
+    return max(SIGMA_MAX_SCALE * math.sqrt(max(top, 0.0)), 2.0 * sigma)
 
