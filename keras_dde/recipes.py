@@ -58,6 +58,7 @@ from keras_dde.utils.validation import check_sigma
 # 11-14.5% from 300 epochs on, seeds 0-2), where no decay oscillated.
 GENERATOR_DECAY_ALPHA = 0.1
 
+
 def build_dde(
     feature_shape,
     sigma=0.1,

@@ -360,7 +360,7 @@ def default_sigma_max(model):
 def sigma_max_for(covariance, sigma):
     """`SIGMA_MAX_SCALE` times the largest principal standard deviation of a
     covariance (a matrix, or a vector of variances), and at least `2 sigma`."""
-    covariance = np.asarray(covariance, dtype="float64")
+    covariance = np.atleast_1d(np.asarray(covariance, dtype="float64"))  # np.cov of 1 feature: 0-d
     top = covariance.max() if covariance.ndim == 1 else np.linalg.eigvalsh(covariance)[-1]
     return max(SIGMA_MAX_SCALE * math.sqrt(max(top, 0.0)), 2.0 * sigma)
 

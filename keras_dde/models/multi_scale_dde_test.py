@@ -272,6 +272,18 @@ def test_default_sigma_max_from_the_data():
     assert np.isfinite(history.history["loss"][-1])
 
 
+def test_sigma_max_for_matrix_variances_and_one_feature():
+    from keras_dde.models.multi_scale_dde import sigma_max_for
+
+    assert sigma_max_for(np.diag([4.0, 1.0]), 0.1) == pytest.approx(2.0)
+    assert sigma_max_for(np.array([[2.0, 2.0], [2.0, 2.0]]), 0.1) == pytest.approx(2.0)
+    assert sigma_max_for(np.array([1.0, 9.0]), 0.1) == pytest.approx(3.0)
+    assert sigma_max_for(np.cov(np.arange(10.0)[:, None], rowvar=False), 0.1) == (
+        pytest.approx(np.std(np.arange(10.0), ddof=1))
+    )
+    assert sigma_max_for(np.eye(2) * 1e-4, 0.1) == pytest.approx(0.2)  # At least 2 sigma.
+
+
 def test_config_round_trip():
     revived = run_serialization_test(small_msdde(sigma=0.15, sigma_max=1.5, seed=3))
     assert revived.sigma == 0.15 and revived.sigma_max == 1.5 and revived.seed == 3
