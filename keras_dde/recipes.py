@@ -280,12 +280,13 @@ def build_energy_gan(
     keras.utils.set_random_seed(seed)
 
     def dde(noise_seed):
-        if energy_network is not None or not multiscale:
+        if not multiscale:
+            energy = energy_network_for(energy_network, features, width, depth)
+            return DDEModel(energy, sigma=sigma, seed=noise_seed)
+        if energy_network is not None:
             energy = energy_network_for(energy_network, features, width, depth)
         else:  # Fourier features hurt the GAN (see `EnergyGAN`).
             energy = conditional_network_for(features, width, depth, fourier_features=0)
-        if not multiscale:
-            return DDEModel(energy, sigma=sigma, seed=noise_seed)
         return MultiScaleDDE(energy, sigma=sigma, sigma_max=sigma_max,
                              seed=noise_seed, gaussian_base=False)
 

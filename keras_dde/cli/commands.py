@@ -32,8 +32,7 @@ def train_command(args):
                     width=args.width, depth=args.depth, seed=args.seed)
     if kind == "multiscale":
         # The recipe's cosine decay takes the learning rate to 0 by the end.
-        steps_per_epoch = -(-len(data) // args.batch_size)
-        settings["decay_steps"] = args.epochs * steps_per_epoch
+        settings["decay_steps"] = _training_steps(args, data)
     run = dict(epochs=args.epochs, batch_size=args.batch_size,
                frames=args.frames, progress=not args.quiet,
                title=os.path.basename(args.data), kind=kind)
@@ -55,7 +54,7 @@ def gan_command(args):
         multiscale = dict(
             multiscale=True,
             sigma_max=sigma_max_for(np.cov(rows, rowvar=False), args.sigma),
-            generator_decay_steps=args.epochs * -(-len(data) // args.batch_size),
+            generator_decay_steps=_training_steps(args, data),
         )
     paths = run(
         data,
@@ -74,6 +73,11 @@ def gan_command(args):
         **multiscale,
     )
     return print_paths(paths)
+
+
+def _training_steps(args, data):
+    # `fit`'s steps over the run: the last batch of an epoch may be short.
+    return args.epochs * -(-len(data) // args.batch_size)
 
 
 def examples_command(args):
