@@ -261,11 +261,13 @@ def train_for(model, x, budget_s, batch, chunk_steps=32, every_s=0, on_check=Non
 
 
 def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2e-4,
-            models=("energy_gan", "wgan_gp"), every_s=0, sigma_max=None, time_weight=1.0):
+            models=("energy_gan", "wgan_gp"), every_s=0, sigma_max=None, time_weight=1.0,
+            generator_decay_steps=None, target_fraction=0.5):
     import keras
     import numpy as np
 
     import keras_dde
+    from keras_dde import recipes
 
     keras.utils.set_random_seed(0)
     model = classifier(quick)
@@ -301,11 +303,20 @@ def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2
                 keras_dde.models.generator_convnet(latent_dim), dde(1), dde(2),
                 dde_steps=dde_steps,
                 seed=0,
+                target_fraction=target_fraction,
             )
+            learning_rate = generator_lr
+            if generator_decay_steps:
+                # The toy GAN recipe's cosine (recipes.build_energy_gan), over
+                # the generator steps the budget is expected to allow.
+                learning_rate = keras.optimizers.schedules.CosineDecay(
+                    generator_lr, generator_decay_steps,
+                    alpha=recipes.GENERATOR_DECAY_ALPHA,
+                )
             # steps_per_execution=1: on JAX the lax.scan fusion of several steps
             # makes XLA's CPU convolutions ~15x slower (images_throughput.md).
             trained.compile(
-                generator_optimizer=keras.optimizers.Adam(generator_lr, beta_1=0.5),
+                generator_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
                 dde_optimizer=keras.optimizers.Adam(1e-3),
                 steps_per_execution=1,
             )
@@ -366,6 +377,13 @@ def main(argv=None):
                         "levels in [--sigma, --sigma-max] (default: DDEModels)")
     parser.add_argument("--time-weight", type=float, default=1.0,
                         help="with --sigma-max: the DDEs' heat-equation weight")
+    parser.add_argument("--target-fraction", type=float, default=0.5,
+                        help="with --sigma-max: the generator loss's share of samples "
+                        "at --sigma (EnergyGAN's target_fraction)")
+    parser.add_argument("--generator-decay-steps", type=int, default=None,
+                        help="EnergyGAN: cosine-decay the generator's learning rate to "
+                        "recipes.GENERATOR_DECAY_ALPHA of it over this many steps "
+                        "(default constant)")
     parser.add_argument("--out", default=None, help="folder for the sample grids")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--configs", default=",".join(CONFIGS))
@@ -402,7 +420,9 @@ def main(argv=None):
         run_gan(budget, args.quick, args.sigma, args.latent_dim, args.out,
                 dde_steps=args.dde_steps, generator_lr=args.generator_lr,
                 models=models, every_s=args.eval_every, sigma_max=args.sigma_max,
-                time_weight=args.time_weight)
+                time_weight=args.time_weight,
+                generator_decay_steps=args.generator_decay_steps,
+                target_fraction=args.target_fraction)
         return
     parser.error("pass --throughput or --gan")
 

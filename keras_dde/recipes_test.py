@@ -96,6 +96,7 @@ def test_build_energy_gan_defaults_are_the_cli_settings():
         "generator_learning_rate": 1e-3, "dde_learning_rate": 2e-3, "seed": 0,
         "sigma_schedule": None, "steps_per_execution": None, "energy_network": None,
         "multiscale": False, "sigma_max": None, "generator_decay_steps": None,
+        "target_fraction": None,
     }
     gan = recipes.build_model("gan", 2, width=8, depth=1)
     optimizers = gan.optimizer.optimizers
@@ -107,6 +108,9 @@ def test_build_energy_gan_defaults_are_the_cli_settings():
 def test_multiscale_energy_gan_recipe():
     gan = recipes.build_energy_gan(2, sigma=0.1, multiscale=True, sigma_max=2.0,
                                    width=8, depth=1, generator_decay_steps=100)
+    assert gan.target_fraction == 0.5  # EnergyGAN's default.
+    assert recipes.build_energy_gan(2, multiscale=True, sigma_max=2.0, width=8, depth=1,
+                                    target_fraction=0.1).target_fraction == 0.1
     for dde in (gan.real_dde, gan.fake_dde):
         assert isinstance(dde, MultiScaleDDE)
         assert dde.noise_range == (0.1, 2.0) and not dde.gaussian_base
@@ -258,6 +262,11 @@ def test_image_shapes_get_a_conditional_convnet_for_the_multiscale_dde():
         (lambda: recipes.build_energy_gan(2, multiscale=True), ValueError, "`sigma_max=`"),
         (lambda: recipes.build_energy_gan(2, sigma_max=2.0), ValueError, "`sigma_max`"),
         (lambda: recipes.build_energy_gan(2, multiscale="yes"), TypeError, "`multiscale`"),
+        (lambda: recipes.build_energy_gan(2, target_fraction=0.1), ValueError,
+         "`target_fraction`.*`multiscale=True`"),
+        (lambda: recipes.build_energy_gan(2, multiscale=True, sigma_max=2.0,
+                                          target_fraction=1.0), ValueError,
+         "`target_fraction`"),
         (lambda: recipes.build_energy_gan(2, generator_decay_steps=0), ValueError,
          "`generator_decay_steps`"),
         (lambda: recipes.build_energy_gan(2, dde_learning_rate="fast"), TypeError,

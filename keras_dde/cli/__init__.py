@@ -15,7 +15,8 @@ the GIFs `den_real.gif`, `den_fake.gif` (the real and generated densities
 during training) and `samples.gif` (real against generated samples).
 `--multiscale` trains a `MultiScaleDDE` (its recipe's cosine learning-rate
 decay spans the run); with `gan`, an EnergyGAN on two `MultiScaleDDE`s
-whose generator learning rate decays over the run. `fashion-mnist` (28x28 images, read offline; `--n`
+whose generator learning rate decays over the run (`--sigma-max` and
+`--target-fraction` set its noise levels). `fashion-mnist` (28x28 images, read offline; `--n`
 limits the number of images) trains the conv recipes with image defaults
 (sigma 0.3, batch 64, 5 epochs): `train` writes `model.keras`,
 `denoising.png` and `training.gif` (denoised test images through

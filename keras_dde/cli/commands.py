@@ -13,6 +13,7 @@ from keras_dde.cli.parser import GAN_EXAMPLE
 from keras_dde.cli.image_runs import train_gan_images_and_draw
 from keras_dde.cli.image_runs import train_images_and_draw
 from keras_dde.cli.parser import PROG
+from keras_dde.cli.parser import UsageError
 from keras_dde.cli.parser import is_image_data
 from keras_dde.cli.parser import model_kind
 from keras_dde.cli.parser import resolve_defaults
@@ -46,15 +47,20 @@ def train_command(args):
 
 def gan_command(args):
     """`keras-dde gan`: returns the exit status."""
+    _check_multiscale_flags(resolve_defaults(args))
     data, out = _prepare_run(args)
     run = train_gan_images_and_draw if is_image_data(args.data) else train_gan_and_draw
     multiscale = {}
     if args.multiscale:
-        rows = data.reshape(len(data), -1)
+        sigma_max = args.sigma_max
+        if sigma_max is None:
+            rows = data.reshape(len(data), -1)
+            sigma_max = sigma_max_for(np.cov(rows, rowvar=False), args.sigma)
         multiscale = dict(
             multiscale=True,
-            sigma_max=sigma_max_for(np.cov(rows, rowvar=False), args.sigma),
+            sigma_max=sigma_max,
             generator_decay_steps=_training_steps(args, data),
+            target_fraction=args.target_fraction,
         )
     paths = run(
         data,
@@ -73,6 +79,19 @@ def gan_command(args):
         **multiscale,
     )
     return print_paths(paths)
+
+
+def _check_multiscale_flags(args):
+    # Before the data loads and the run folder is made.
+    given = [flag for flag, value in (("--sigma-max", args.sigma_max),
+                                      ("--target-fraction", args.target_fraction))
+             if value is not None]
+    if given and not args.multiscale:
+        raise UsageError(f"{' and '.join(given)} set the noise levels of "
+                         "--multiscale; add --multiscale or drop them")
+    if args.sigma_max is not None and args.sigma_max <= args.sigma:
+        raise UsageError(f"--sigma-max ({args.sigma_max:g}) must be above --sigma "
+                         f"({args.sigma:g})")
 
 
 def _training_steps(args, data):

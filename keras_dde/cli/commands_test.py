@@ -229,3 +229,15 @@ def test_gan_multiscale_shares_sigma_max_and_decays_the_generator(tmp_path, caps
     assert int(generator_optimizer.iterations) == 6
     final = float(keras.ops.convert_to_numpy(generator_optimizer.learning_rate))
     assert final == pytest.approx(1e-3 * recipes.GENERATOR_DECAY_ALPHA, rel=1e-4)
+
+
+def test_gan_multiscale_takes_sigma_max_and_target_fraction(tmp_path, capsys):
+    out = tmp_path / "msgan"
+    code, _, err = run(capsys, "gan", "8gaussians", "--multiscale", "--sigma", "0.1",
+                       "--sigma-max", "1.5", "--target-fraction", "0.1",
+                       "--out", str(out), *GAN_FAST)
+    assert code == 0, err
+    gan = keras.models.load_model(out / "model.keras")
+    assert gan.target_fraction == pytest.approx(0.1)
+    for dde in (gan.real_dde, gan.fake_dde):
+        assert dde.noise_range == pytest.approx((0.1, 1.5))

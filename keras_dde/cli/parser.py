@@ -123,6 +123,19 @@ def non_negative_int_for(name):
     return parse
 
 
+def fraction(text):
+    """The argparse type of --target-fraction: a float in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(
+            f"--target-fraction must be a number in [0, 1); received {text!r}"
+        )
+    return value
+
+
 # The argparse types of --model-samples and --seed.
 non_negative_int = non_negative_int_for("--model-samples")
 seed = non_negative_int_for("--seed")
@@ -191,6 +204,14 @@ def _add_gan_arguments(gan):
                      "scale, which see the modes the generator misses) and a "
                      "generator learning rate decayed by a cosine over the "
                      "run; measured at --sigma 0.1")
+    gan.add_argument("--sigma-max", type=positive(float, "--sigma-max"),
+                     help="with --multiscale: the DDEs' largest noise level "
+                     "(default the data's largest principal std; Fashion-MNIST "
+                     "was measured at 2)")
+    gan.add_argument("--target-fraction", type=fraction,
+                     help="with --multiscale: the generator loss's share of "
+                     "samples at --sigma (default 0.5; Fashion-MNIST was "
+                     "measured at 0-0.05)")
     gan.add_argument("--latent-dim", type=positive(int, "--latent-dim"),
                      help="size of the generator's latent noise (default "
                      f"{model['latent_dim']}; images "
