@@ -58,12 +58,11 @@ class EnergyGAN(CheckedModel):
         seed: int or None, seeds the latent and noise draws.
         target_fraction: float in [0, 1), for two `MultiScaleDDE`s: the
             share of the generator loss's samples at the target `sigma`
-            (the rest log-uniform up to `sigma_max`). The default 0.5, as
-            `MultiScaleDDE` trains, keeps samples sharp: with 0 (all
-            log-uniform) the generator matched the coarse levels but spread
-            its samples between the modes (25gaussians: 34% within 3 std of
-            a mode at 200 epochs; `benchmarks/results/energy_gan.md`).
-            Ignored for single-sigma DDEs.
+            (the rest log-uniform up to `sigma_max`). The default 0.5 keeps
+            toy samples sharp: with 0 the generator spread them between the
+            modes (25gaussians: 34% within 3 std at 200 epochs); on
+            Fashion-MNIST 0-0.05 kept all ten classes, 0.5 lost some
+            (`benchmarks/results/`). Ignored for single-sigma DDEs.
         **kwargs: standard `keras.Model` arguments.
 
     Example:
