@@ -47,8 +47,7 @@ def train_command(args):
 
 def gan_command(args):
     """`keras-dde gan`: returns the exit status."""
-    _check_multiscale_flags(resolve_defaults(args))
-    data, out = _prepare_run(args)
+    data, out = _prepare_run(args, check=_check_multiscale_flags)
     run = train_gan_images_and_draw if is_image_data(args.data) else train_gan_and_draw
     multiscale = {}
     if args.multiscale:
@@ -82,7 +81,6 @@ def gan_command(args):
 
 
 def _check_multiscale_flags(args):
-    # Before the data loads and the run folder is made.
     given = [flag for flag, value in (("--sigma-max", args.sigma_max),
                                       ("--target-fraction", args.target_fraction))
              if value is not None]
@@ -138,9 +136,15 @@ def _run_example(train_and_draw_function, spec, out, names, frames, progress):
     return print_paths(paths)
 
 
-def _prepare_run(args):
-    """The data and the (checked) run folder of `train` and `gan`."""
+def _prepare_run(args, check=None):
+    """The data and the (checked) run folder of `train` and `gan`.
+
+    `check(args)`, if given, sees the resolved settings first: its usage
+    errors come before the data loads and the run folder is made.
+    """
     resolve_defaults(args)
+    if check is not None:
+        check(args)
     # The data first: a bad name must not leave an empty run folder behind.
     data = load_data(args.data, args.n_samples, args.seed)
     return data, prepare_out(args.out, args.overwrite)
