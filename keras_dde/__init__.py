@@ -5,36 +5,49 @@ equals the log of the data's Gaussian KDE (up to a constant), evaluated in one
 network pass. See `keras_dde.DDEModel`.
 
 The core (backend, layers, losses, models, partition, sampling, training,
-utils) loads eagerly and never imports matplotlib or ipywidgets. The picture
-packages `callbacks`, `plotting` and `widgets`, the scikit-learn style
-`estimators`, and `information` load on first attribute access (PEP 562), so
-`import keras_dde` stays light.
+utils) loads eagerly and never imports matplotlib or ipywidgets. Every other
+module of the package (`callbacks`, `plotting`, `widgets`, `estimators`,
+`information`, `recipes`, `cli`, `testing`, ...) is an attribute too, loaded
+on first access (PEP 562), so `import keras_dde` stays light.
 """
 
 import importlib
 
-from keras_dde import datasets
-from keras_dde import layers
-from keras_dde import losses
-from keras_dde import models
-from keras_dde import optimizers
-from keras_dde import partition
-from keras_dde import sampling
-from keras_dde import schedules
-from keras_dde import training
-from keras_dde.models.dde_model import DDEModel
-from keras_dde.models.energy_gan import EnergyGAN
-from keras_dde.models.multi_scale_dde import MultiScaleDDE
-from keras_dde.version import __version__
+from keras_dde.utils import startup_logs
 
-# Loaded on first access: they import matplotlib, ipywidgets or scikit-learn.
+# First, before Keras loads TensorFlow: the `keras-dde` command's terminal
+# shows no start-up log lines unless asked (`keras_dde.utils.startup_logs`).
+if startup_logs.is_quiet_command():
+    startup_logs.filter_startup_logs()
+
+from keras_dde import datasets  # noqa: E402
+from keras_dde import layers  # noqa: E402
+from keras_dde import losses  # noqa: E402
+from keras_dde import models  # noqa: E402
+from keras_dde import optimizers  # noqa: E402
+from keras_dde import partition  # noqa: E402
+from keras_dde import sampling  # noqa: E402
+from keras_dde import schedules  # noqa: E402
+from keras_dde import training  # noqa: E402
+from keras_dde.models.dde_model import DDEModel  # noqa: E402
+from keras_dde.models.energy_gan import EnergyGAN  # noqa: E402
+from keras_dde.models.multi_scale_dde import MultiScaleDDE  # noqa: E402
+from keras_dde.version import __version__  # noqa: E402
+
+# Loaded on first access: matplotlib, ipywidgets, scikit-learn or the
+# command line, which the core does not need.
 _LAZY_SUBMODULES = (
     "callbacks",
+    "cli",
     "density",  # Deprecated alias of `partition` and `sampling`.
     "divergence",  # Deprecated alias of `information`.
     "estimators",
     "information",
     "plotting",
+    "recipe_networks",
+    "recipes",
+    "testing",
+    "widgets",
 )
 
 
@@ -55,6 +68,7 @@ __all__ = [
     "EnergyGAN",
     "MultiScaleDDE",
     "callbacks",
+    "cli",
     "datasets",
     "estimators",
     "information",
@@ -64,8 +78,13 @@ __all__ = [
     "optimizers",
     "partition",
     "plotting",
+    "recipe_networks",
+    "recipes",
     "sampling",
     "schedules",
+    "testing",
     "training",
+    "utils",
+    "widgets",
     "__version__",
 ]

@@ -51,7 +51,11 @@ def kl_divergence(
 
     Example:
     ```python
-    kl = keras_dde.information.kl_divergence(dde_p, dde_q, seed=0)
+    dde_p, dde_q = (keras_dde.recipes.build_multiscale_dde(2, sigma=0.2)
+                    for _ in range(2))
+    dde_p.fit(keras_dde.datasets.toy2d("8gaussians", 2048, seed=0), epochs=20)
+    dde_q.fit(keras_dde.datasets.toy2d("rings", 2048, seed=0), epochs=20)
+    kl = keras_dde.information.kl_divergence(dde_p, dde_q, n_samples=1000, seed=0)
     kl_data = keras_dde.information.kl_divergence(x_test, dde_q)
     ```
 

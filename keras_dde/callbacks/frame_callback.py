@@ -63,7 +63,7 @@ class FrameCallback(keras.callbacks.Callback):
     Example:
     ```python
     frames = keras_dde.callbacks.DensityFrames("density.gif", every=5)
-    dde.fit(x, epochs=200, callbacks=[frames])
+    dde.fit(x, batch_size=512, epochs=200, callbacks=[frames])
     len(frames.frames), frames.frames[0].shape  # 40 frames
     ```
 

@@ -59,7 +59,7 @@ class SampleFrames(FrameCallback):
     frames = keras_dde.callbacks.SampleFrames(
         "samples.gif", data=x, sampler=lambda model, n: model.denoise(noisy)
     )
-    dde.fit(x, epochs=50, callbacks=[frames])
+    dde.fit(x, batch_size=512, epochs=50, callbacks=[frames])
     ```
 
     References:

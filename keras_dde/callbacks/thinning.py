@@ -17,8 +17,10 @@ def thin_frames(*sequences):
 
     Example:
     ```python
+    from keras_dde.callbacks import thin_frames
+
     thin_frames([0, 1, 2, 3, 4, 5])  # [0, 2, 5]
-    frames, steps = thin_frames(frames, steps)
+    frames, steps = thin_frames(["a", "b", "c"], [0, 10, 20])  # [a, c], [0, 20]
     ```
     """
     if not sequences:

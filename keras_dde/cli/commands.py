@@ -27,13 +27,14 @@ from keras_dde.recipes import recipe_defaults
 
 def train_command(args):
     """`keras-dde train`: returns the exit status."""
-    data, out = _prepare_run(args)
+    data, out = _prepare_run(args, check=_check_train_flags)
     kind = model_kind(args)
     settings = dict(sigma=args.sigma, learning_rate=args.learning_rate,
                     width=args.width, depth=args.depth, seed=args.seed)
     if kind == "multiscale":
         # The recipe's cosine decay takes the learning rate to 0 by the end.
         settings["decay_steps"] = _training_steps(args, data)
+        settings["sigma_max"] = args.sigma_max
     run = dict(epochs=args.epochs, batch_size=args.batch_size,
                frames=args.frames, progress=not args.quiet,
                title=os.path.basename(args.data), kind=kind)
@@ -87,6 +88,15 @@ def _check_multiscale_flags(args):
     if given and not args.multiscale:
         raise UsageError(f"{' and '.join(given)} set the noise levels of "
                          "--multiscale; add --multiscale or drop them")
+    if args.sigma_max is not None and args.sigma_max <= args.sigma:
+        raise UsageError(f"--sigma-max ({args.sigma_max:g}) must be above --sigma "
+                         f"({args.sigma:g})")
+
+
+def _check_train_flags(args):
+    if args.single_sigma and args.sigma_max is not None:
+        raise UsageError("--sigma-max sets the MultiScaleDDE's noise levels; "
+                         "drop --single-sigma or --sigma-max")
     if args.sigma_max is not None and args.sigma_max <= args.sigma:
         raise UsageError(f"--sigma-max ({args.sigma_max:g}) must be above --sigma "
                          f"({args.sigma:g})")

@@ -13,6 +13,7 @@ from keras_dde import cli
 from keras_dde import recipes
 from keras_dde.cli import progress
 from keras_dde.datasets import toy2d
+from keras_dde.datasets import toy2d_names
 
 FAST = ["--epochs", "2", "--n-samples", "512", "--batch-size", "128", "--frames",
         "3", "--width", "8", "--depth", "1", "--model-samples", "0", "--quiet"]
@@ -196,9 +197,11 @@ def test_files_are_written_atomically(tmp_path, capsys, monkeypatch):
     assert gif.shape[0] >= 2 and (out / "training.gif").read_bytes() != old["training.gif"]
 
 
-def test_train_multiscale_decays_the_learning_rate_over_the_run(tmp_path, capsys):
+def test_train_defaults_to_multiscale_decaying_the_learning_rate_over_the_run(
+    tmp_path, capsys
+):
     out = tmp_path / "ms"
-    argv = ["train", "8gaussians", "--multiscale", "--out", str(out), *FAST]
+    argv = ["train", "8gaussians", "--out", str(out), "--sigma-max", "1.5", *FAST]
     code, _, err = run(capsys, *argv)
     assert code == 0, err
     assert sorted(os.listdir(out)) == ["density.png", "model.keras", "samples.png",
@@ -209,7 +212,16 @@ def test_train_multiscale_decays_the_learning_rate_over_the_run(tmp_path, capsys
     # so the learning rate is 0 at the end (the recipe starts at 4e-3).
     assert int(model.optimizer.iterations) == 8
     assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) < 1e-6
+    assert model.noise_range == (0.1, 1.5)
 
+
+def test_train_single_sigma_trains_the_seed_model(tmp_path, capsys):
+    out = tmp_path / "single"
+    code, _, err = run(capsys, "train", "8gaussians", "--single-sigma", "--out",
+                       str(out), *FAST)
+    assert code == 0, err
+    model = keras.models.load_model(out / "model.keras")
+    assert type(model).__name__ == "DDEModel" and model.sigma == 0.1
 
 def test_gan_multiscale_shares_sigma_max_and_decays_the_generator(tmp_path, capsys):
     out = tmp_path / "msgan"
@@ -241,3 +253,27 @@ def test_gan_multiscale_takes_sigma_max_and_target_fraction(tmp_path, capsys):
     assert gan.target_fraction == pytest.approx(0.1)
     for dde in (gan.real_dde, gan.fake_dde):
         assert dde.noise_range == pytest.approx((0.1, 1.5))
+
+
+@pytest.mark.tensorflow_only
+def test_the_terminal_shows_no_engine_start_up_lines_unless_asked(tmp_path):
+    # TensorFlow loads with the package on its own backend, and writes its
+    # start-up lines (oneDNN, absl) from C++ whatever TF_CPP_MIN_LOG_LEVEL says.
+    command = [sys.executable, "-m", "keras_dde", "train", "nope", "--out",
+               str(tmp_path / "o")]
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_DDE_VERBOSE")}
+    quiet = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                           env=environment)
+    assert quiet.returncode == 2
+    assert quiet.stderr.splitlines() == [
+        "keras-dde: error: unknown data set 'nope': give a .npy or .csv file, "
+        "fashion-mnist, or one of " + ", ".join(toy2d_names())
+    ]
+    for asked in ({"KERAS_DDE_VERBOSE": "1"}, {}):
+        argv = command + (["--verbose"] if not asked else [])
+        verbose = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                                 env={**environment, **asked})
+        assert verbose.returncode == 2
+        assert "absl::InitializeLog" in verbose.stderr, verbose.stderr
+        assert verbose.stderr.strip().splitlines()[-1].startswith("keras-dde: error")

@@ -10,6 +10,9 @@ import math
 from keras_dde.recipes import recipe_defaults
 
 PROG = "keras-dde"
+# Set to 1 (or pass --verbose) to see TensorFlow's start-up log lines, which
+# `keras_dde.utils.startup_logs` keeps off the command's terminal.
+VERBOSE_VARIABLE = "KERAS_DDE_VERBOSE"
 # Run settings of each command; the model settings are the recipes' defaults.
 # The EnergyGAN's are those of benchmarks/energy_gan.py, measured to cover all
 # 8 modes of 8gaussians with ~96% of the samples within 3 std of a mode.
@@ -51,18 +54,20 @@ def is_image_data(name):
 
 
 def model_kind(args):
-    """The recipe kind of a `train` or `gan` run."""
+    """The recipe kind of a `train` or `gan` run: `train` trains a
+    `MultiScaleDDE` unless `--single-sigma` asks for the seed's `DDEModel`."""
     if args.command == "gan":
         return "gan"
-    return "multiscale" if getattr(args, "multiscale", False) else "dde"
+    return "dde" if getattr(args, "single_sigma", False) else "multiscale"
 
 
 def resolve_defaults(args):
     """Fills the settings left None with the defaults of the data and model.
 
     Toys take `RUN_DEFAULTS` and the recipe's defaults; image data sets
-    take `IMAGE_RUN_DEFAULTS` and `IMAGE_MODEL_DEFAULTS`; `--multiscale`
-    takes `build_multiscale_dde`'s defaults. Returns `args`.
+    take `IMAGE_RUN_DEFAULTS` and `IMAGE_MODEL_DEFAULTS`; `train` takes
+    `build_multiscale_dde`'s defaults, or with `--single-sigma`
+    `build_dde`'s. Returns `args`.
     """
     image = is_image_data(args.data)
     command = args.command
@@ -144,7 +149,7 @@ seed = non_negative_int_for("--seed")
 def add_run_arguments(parser, command):
     """The arguments `train` and `gan` share: data, run folder, schedule, output."""
     run = RUN_DEFAULTS[command]
-    model = recipe_defaults("dde" if command == "train" else "gan")
+    model = recipe_defaults("multiscale" if command == "train" else "gan")
     parser.add_argument(
         "data", metavar="NAME_OR_FILE",
         help="a toy data set name (e.g. 2spirals, 8gaussians, checkerboard, "
@@ -174,24 +179,30 @@ def add_run_arguments(parser, command):
     parser.add_argument("--overwrite", action="store_true",
                         help="write into a non-empty --out folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show the engines' start-up log lines (also: "
+                        f"{VERBOSE_VARIABLE}=1)")
 
 
 def _add_train_arguments(train):
-    model = recipe_defaults("dde")
-    multiscale = recipe_defaults("multiscale")
-    train.add_argument("--multiscale", action="store_true",
-                       help="train a MultiScaleDDE (one energy for all noise "
-                       "levels up to sigma_max; right relative mass of "
-                       "separated modes) with a cosine learning-rate decay")
+    model = recipe_defaults("multiscale")
+    single = recipe_defaults("dde")
+    train.add_argument("--single-sigma", action="store_true",
+                       help="train the seed's single-sigma DDEModel instead of "
+                       "the MultiScaleDDE (faster per step, but blind to the "
+                       "relative mass of separated modes)")
+    train.add_argument("--sigma-max", type=positive(float, "--sigma-max"),
+                       help="the MultiScaleDDE's largest noise level (default "
+                       "the data's largest principal std)")
     train.add_argument("--width", type=positive(int, "--width"),
-                       help=f"default {model['width']} (multiscale "
-                       f"{multiscale['width']}; images: the dense layer)")
+                       help=f"default {model['width']} (--single-sigma "
+                       f"{single['width']}; images: the dense layer)")
     train.add_argument("--depth", type=positive(int, "--depth"),
                        help=f"default {model['depth']} (images: convolutions)")
     train.add_argument("--learning-rate", type=positive(float, "--learning-rate"),
-                       help="Adam's learning rate (default "
-                       f"{model['learning_rate']:g}; multiscale "
-                       f"{multiscale['learning_rate']:g})")
+                       help="Adam's learning rate, cosine-decayed to 0 over the "
+                       f"run (default {model['learning_rate']:g}; --single-sigma "
+                       f"{single['learning_rate']:g}, constant)")
     train.add_argument("--model-samples", type=non_negative_int, default=2000,
                        help="samples drawn from the trained DDE for samples.png "
                        "(when it has a sampler; 0: data only)")
@@ -278,4 +289,6 @@ def build_parser():
                           default=GAN_EXAMPLE["epochs"],
                           help="epochs of the EnergyGAN example")
     examples.add_argument("--quiet", action="store_true", help="no progress bar")
+    examples.add_argument("--verbose", action="store_true",
+                          help="show the engines' start-up log lines")
     return parser

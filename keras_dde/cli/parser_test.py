@@ -9,6 +9,7 @@ from keras_dde.cli.parser import RUN_DEFAULTS
 from keras_dde.cli.parser import IMAGE_MODEL_DEFAULTS
 from keras_dde.cli.parser import IMAGE_RUN_DEFAULTS
 from keras_dde.cli.parser import build_parser
+from keras_dde.cli.parser import model_kind
 from keras_dde.cli.parser import resolve_defaults
 from keras_dde.recipes import recipe_defaults
 
@@ -16,10 +17,11 @@ from keras_dde.recipes import recipe_defaults
 def test_defaults_are_the_recipes():
     parser = build_parser()
     train = resolve_defaults(parser.parse_args(["train", "2spirals", "--out", "o"]))
-    dde = recipe_defaults("dde")
+    multiscale = recipe_defaults("multiscale")  # `train`'s default model
     for name in ("sigma", "width", "depth", "learning_rate", "seed"):
-        assert getattr(train, name) == dde[name], name
-    assert train.learning_rate == 1e-3 and train.sigma == 0.1
+        assert getattr(train, name) == multiscale[name], name
+    assert train.learning_rate == 4e-3 and train.sigma == 0.1 and train.width == 128
+    assert model_kind(train) == "multiscale" and train.sigma_max is None
     gan = resolve_defaults(parser.parse_args(["gan", "8gaussians", "--out", "o"]))
     defaults = recipe_defaults("gan")
     for name in ("sigma", "latent_dim", "dde_steps", "generator_learning_rate",
@@ -36,13 +38,14 @@ def test_image_and_multiscale_defaults_and_explicit_values_win():
     for name, value in {**IMAGE_RUN_DEFAULTS["gan"], **IMAGE_MODEL_DEFAULTS["gan"]}.items():
         assert getattr(gan, name) == value, name
     assert gan.n_samples is None and gan.sigma == 0.3 and gan.batch_size == 64
-    ms = resolve_defaults(parser.parse_args(
-        ["train", "8gaussians", "--multiscale", "--out", "o", "--n", "300",
+    single = resolve_defaults(parser.parse_args(
+        ["train", "8gaussians", "--single-sigma", "--out", "o", "--n", "300",
          "--learning-rate", "0.01"]))
-    multiscale = recipe_defaults("multiscale")
-    assert ms.width == multiscale["width"] and ms.sigma == multiscale["sigma"]
-    assert ms.learning_rate == 0.01 and ms.n_samples == 300
-    assert ms.epochs == RUN_DEFAULTS["train"]["epochs"]
+    dde = recipe_defaults("dde")
+    assert model_kind(single) == "dde"
+    assert single.width == dde["width"] and single.sigma == dde["sigma"]
+    assert single.learning_rate == 0.01 and single.n_samples == 300
+    assert single.epochs == RUN_DEFAULTS["train"]["epochs"]
 
 
 @pytest.mark.parametrize(
@@ -58,6 +61,13 @@ def test_image_and_multiscale_defaults_and_explicit_values_win():
             ["train", "2spirals", "--out", "X", "--model-samples", "-1"],
             "--model-samples",
         ),
+        (["train", "2spirals", "--out", "X", "--single-sigma", "--sigma-max", "2"],
+         "--sigma-max sets the MultiScaleDDE's noise levels; drop --single-sigma "
+         "or --sigma-max"),
+        (["train", "2spirals", "--out", "X", "--sigma", "0.3", "--sigma-max", "0.2"],
+         r"--sigma-max \(0.2\) must be above --sigma \(0.3\)"),
+        (["train", "2spirals", "--out", "X", "--multiscale"],
+         "unrecognized arguments: --multiscale"),
         (["gan", "nope", "--out", "X"], "unknown data set 'nope'.*8gaussians"),
         (["gan", "8gaussians"], "--out"),
         (["gan", "8gaussians", "--out", "X", "--epochs", "-3"], "--epochs"),

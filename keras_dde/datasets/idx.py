@@ -46,8 +46,9 @@ def read_idx(path):
 
     Example:
     ```python
-    images = keras_dde.datasets.read_idx("mnist/train-images-idx3-ubyte.gz")
-    labels = keras_dde.datasets.read_idx("mnist/train-labels-idx1-ubyte.gz")
+    folder = "/usr/share/datasets/fashion-mnist"  # Debian's dataset-fashion-mnist
+    images = keras_dde.datasets.read_idx(f"{folder}/t10k-images-idx3-ubyte.gz")
+    labels = keras_dde.datasets.read_idx(f"{folder}/t10k-labels-idx1-ubyte.gz")
     ```
 
     References:

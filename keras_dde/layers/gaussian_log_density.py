@@ -35,6 +35,8 @@ class GaussianLogDensity(keras.layers.Layer):
 
     Example:
     ```python
+    from keras_dde.layers import GaussianLogDensity
+
     base = GaussianLogDensity()
     base.build((None, 2))
     base.set_moments(x.mean(0), np.cov(x.T))

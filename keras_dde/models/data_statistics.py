@@ -157,6 +157,8 @@ class DataStatistics(keras.layers.Layer):
 
     Example:
     ```python
+    from keras_dde.models.data_statistics import DataStatistics
+
     stats = DataStatistics()
     stats.build((None, 2))
     stats.update(x)

@@ -238,7 +238,7 @@ class NormalizedDensity:
 
         Example:
         ```python
-        dde.fit(x, epochs=100)
+        dde.fit(x, batch_size=512, epochs=100)
         log_z, stderr = dde.log_partition(seed=0)
         log_p = dde.log_prob(x_test)
         ```

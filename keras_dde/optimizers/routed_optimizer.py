@@ -23,12 +23,14 @@ class RoutedOptimizer(keras.optimizers.Optimizer):
 
     Example:
     ```python
+    generator = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2)])
+    critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     router = keras_dde.optimizers.RoutedOptimizer(
         {"generator": keras.optimizers.Adam(1e-4), "critic": keras.optimizers.Adam(1e-3)}
     )
     router.route("generator", generator.trainable_variables)
     router.route("critic", critic.trainable_variables)
-    model.compile(optimizer=router)
+    # A custom model holding both compiles with it: `model.compile(optimizer=router)`.
     ```
 
     References:

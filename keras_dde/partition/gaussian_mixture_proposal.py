@@ -48,6 +48,8 @@ class GaussianMixtureProposal(WhitenedProposal):
 
     Example:
     ```python
+    from keras_dde.partition import GaussianMixtureProposal
+
     q = GaussianMixtureProposal.from_data(x, sigma=0.1, seed=0)
     x_q = q.sample(1000, seed=0)
     log_q = q.log_prob(x_q)

@@ -31,6 +31,8 @@ class GaussianProposal(WhitenedProposal):
 
     Example:
     ```python
+    from keras_dde.partition import GaussianProposal
+
     q = GaussianProposal.from_data(x, sigma=0.1)
     x_q = q.sample(1000, seed=0)
     log_q = q.log_prob(x_q)

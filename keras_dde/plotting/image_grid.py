@@ -27,6 +27,7 @@ def tile_images(images, ncols=None, value_range=None, padding=1, pad_value=1.0):
 
     Example:
     ```python
+    images, labels = keras_dde.datasets.load_fashion_mnist("test")
     mosaic = keras_dde.plotting.tile_images(images[:64], ncols=8)
     ```
     """
@@ -153,6 +154,9 @@ def plot_denoising(
 
     Example:
     ```python
+    test_images, _ = keras_dde.datasets.load_fashion_mnist("test")
+    # Train it first, as in `keras_dde.models.energy_convnet`'s example.
+    dde = keras_dde.DDEModel(keras_dde.models.energy_convnet(), sigma=0.3)
     fig = keras_dde.plotting.plot_denoising(dde, test_images[:8])
     fig.savefig("denoising.png")
     ```

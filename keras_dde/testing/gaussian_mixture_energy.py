@@ -27,6 +27,8 @@ class GaussianMixtureEnergy(keras.layers.Layer):
 
     Example:
     ```python
+    from keras_dde.testing import GaussianMixtureEnergy
+
     energy = GaussianMixtureEnergy(means=[[0.0, 0.0]], covariances=[[1.0, 4.0]],
                                    offset=3.0)
     dde = keras_dde.DDEModel(energy, sigma=0.1)

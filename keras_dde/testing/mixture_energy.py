@@ -27,6 +27,8 @@ def random_mixture_energy(
 
     Example:
     ```python
+    from keras_dde.testing.mixture_energy import random_mixture_energy
+
     energy = random_mixture_energy(16, seed=0)
     x = energy.sample_numpy(4000, seed=1)
     energy.exact_log_partition()  # 1.7

@@ -51,7 +51,9 @@ class StopOnDivergence(keras.callbacks.Callback):
     dde.compile(optimizer=keras.optimizers.SGD(1e6))  # far too large
     history = dde.fit(x, epochs=100)  # warns and stops early; weights finite
     # A model of your own: add it yourself.
-    model.fit(x, y, callbacks=[keras_dde.callbacks.StopOnDivergence()])
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, x[:, :1], callbacks=[keras_dde.callbacks.StopOnDivergence()])
     ```
     """
 

@@ -75,7 +75,9 @@ def write_gif(frames, path, fps=10, loop=0, hold_last=1.0):
 
     Example:
     ```python
-    keras_dde.plotting.write_gif(callback.frames, "training.gif", fps=12)
+    frames = keras_dde.callbacks.DensityFrames(every=10)  # no GIF of its own
+    dde.fit(x, batch_size=512, epochs=50, callbacks=[frames])
+    keras_dde.plotting.write_gif(frames.frames, "training.gif", fps=12)
     ```
     """
     import imageio.v3 as iio

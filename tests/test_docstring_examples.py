@@ -1,0 +1,104 @@
+"""Every docstring's `Example:` runs, so that the examples cannot drift from the API.
+
+Each ```python block of a docstring in the package (modules, their classes,
+functions and methods) is executed in a fresh namespace, in a temporary
+folder (examples write files). Examples are written as a user would, against
+their own data and model; the namespace provides those, and nothing else:
+
+- `keras`, `keras_dde`, `np` (numpy);
+- `x`: 2-D training data (1,024 points of "8gaussians"), `x_test`: 256 more;
+- `dde`: a `keras_dde.MultiScaleDDE` already fitted on `x`.
+
+Everything else an example needs it creates or imports itself. The examples
+train for the epochs a user would on 1,024 points, which takes seconds; they
+run on JAX only (the fastest backend here): every API they call is tested on
+all three backends beside its module.
+"""
+
+import importlib
+import inspect
+import pkgutil
+import re
+import textwrap
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+import keras_dde
+
+pytestmark = pytest.mark.jax_only
+
+FENCE = re.compile(r"```python\n(.*?)```", re.S)
+# The optional parts: without their extra installed, their examples skip.
+OPTIONAL = {"keras_dde.widgets": "ipywidgets"}
+
+
+def _documented_objects(module):
+    """The module and what it defines: classes, functions, their methods."""
+    found = [module]
+    for _, member in inspect.getmembers(module):
+        if getattr(member, "__module__", None) != module.__name__:
+            continue
+        found.append(member)
+        if inspect.isclass(member):
+            found += [
+                method for name, method in vars(member).items()
+                if inspect.isfunction(method) or isinstance(method, property)
+            ]
+    return found
+
+
+def _examples():
+    """(id, source) of every example, each once."""
+    examples, seen = [], set()
+    for info in pkgutil.walk_packages(keras_dde.__path__, "keras_dde."):
+        name = info.name
+        if name.rsplit(".", 1)[-1].endswith("_test"):
+            continue
+        optional = next((m for p, m in OPTIONAL.items() if name.startswith(p)), None)
+        if optional and importlib.util.find_spec(optional) is None:
+            continue
+        with warnings.catch_warnings():  # The deprecated alias modules.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            module = importlib.import_module(name)
+        for member in _documented_objects(module):
+            for index, block in enumerate(FENCE.findall(inspect.getdoc(member) or "")):
+                block = textwrap.dedent(block)
+                if block in seen:
+                    continue
+                seen.add(block)
+                label = getattr(member, "__qualname__", None) or getattr(
+                    getattr(member, "fget", None), "__qualname__", name
+                )
+                examples.append(pytest.param(block, id=f"{name}:{label}#{index}"))
+    return examples
+
+
+EXAMPLES = _examples()
+
+
+def test_the_package_has_examples():
+    assert len(EXAMPLES) >= 40
+
+
+@pytest.fixture(scope="module")
+def data():
+    x = keras_dde.datasets.toy2d("8gaussians", 1280, seed=0)
+    return x[:1024], x[1024:]
+
+
+@pytest.fixture(scope="module")
+def fitted_dde(data):
+    dde = keras_dde.recipes.build_multiscale_dde(2, sigma=0.2, width=32)
+    dde.fit(data[0], batch_size=512, epochs=20, verbose=0)
+    return dde
+
+
+@pytest.mark.parametrize("source", EXAMPLES)
+def test_example_runs(source, data, fitted_dde, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace = dict(keras=keras, keras_dde=keras_dde, np=np, x=data[0],
+                     x_test=data[1], dde=fitted_dde)
+    exec(compile(source, "<example>", "exec"), namespace)
