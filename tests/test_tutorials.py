@@ -206,9 +206,11 @@ def test_04_interactive_explorer(tmp_path, monkeypatch):
     results, text = execute(
         "04_interactive_explorer.ipynb", tmp_path, monkeypatch,
         '{"frames": len(panel.frames), "epochs_done": panel.epochs_done, '
-        '"exported": exported, "level": panel.message_level}',
+        '"exported": exported, "level": panel.message_level, '
+        '"model": type(panel.model).__name__}',
     )
     assert results["level"] == "success"
+    assert results["model"] == "MultiScaleDDE"  # The panel's default.
     assert results["epochs_done"] == 3 and results["frames"] == 4
     assert Path(results["exported"]) == tmp_path / "outputs" / "explorer.gif"
     assert gif_frame_count(results["exported"]) == 4
