@@ -125,7 +125,8 @@ def test_01_dde_basics(tmp_path, monkeypatch):
         "01_dde_basics.ipynb", tmp_path, monkeypatch,
         '{"epochs": epochs, "every": every, "final_loss": float(final_loss), '
         '"gif_frames": int(gif_frames), "error_before": float(error_before), '
-        '"error_after": float(error_after), "same": bool(same)}',
+        '"error_after": float(error_after), "same": bool(same), '
+        '"arm_log_density": arm_log_density, "arm_gap": arm_gap}',
     )
     outputs = tmp_path / "outputs"
     gif = outputs / "training_2spirals.gif"
@@ -133,13 +134,23 @@ def test_01_dde_basics(tmp_path, monkeypatch):
     assert gif_frame_count(gif) == results["gif_frames"] == expected_frames
     assert gif_frame_count(outputs / "vectorfield_2spirals.gif") > 1
     for picture in ("samples_2spirals.png", "density_2spirals.png",
-                    "vectorfield_2spirals.png", "loss.png", "denoised.png"):
+                    "vectorfield_2spirals.png", "loss.png", "denoised.png",
+                    "single_vs_multiscale_2spirals.png"):
         assert iio.imread(outputs / picture).ndim == 3, picture
-    # Below 2, the loss of a zero score field in 2-D: the DDE has learned.
-    assert 0 < results["final_loss"] < 2.0
+    # Below 3, the multi-scale loss of a zero energy in 2-D: the DDE has learned.
+    assert 0 < results["final_loss"] < 3.0
     # The denoised error is sigma^2 times the loss: a small gain in quick mode.
     assert results["error_after"] < results["error_before"] * 1.01
     assert results["same"] and (outputs / "dde_2spirals.keras").exists()
+    # The two arms hold equal mass: the multi-scale DDE gives them the same
+    # mean log-density (0.02 nats apart in full mode, 0.1 is its target),
+    # and closer than the single-sigma DDEModel does.
+    gap = results["arm_gap"]
+    assert gap["exact KDE"] < 0.05, gap
+    assert gap["MultiScaleDDE"] < 0.1, gap
+    assert gap["MultiScaleDDE"] < gap["DDEModel"], gap
+    kde_level = np.mean(results["arm_log_density"]["exact KDE"])
+    assert abs(np.mean(results["arm_log_density"]["MultiScaleDDE"]) - kde_level) < 0.5
 
 
 @pytest.mark.notebooks
@@ -195,9 +206,11 @@ def test_04_interactive_explorer(tmp_path, monkeypatch):
     results, text = execute(
         "04_interactive_explorer.ipynb", tmp_path, monkeypatch,
         '{"frames": len(panel.frames), "epochs_done": panel.epochs_done, '
-        '"exported": exported, "level": panel.message_level}',
+        '"exported": exported, "level": panel.message_level, '
+        '"model": type(panel.model).__name__}',
     )
     assert results["level"] == "success"
+    assert results["model"] == "MultiScaleDDE"  # The panel's default.
     assert results["epochs_done"] == 3 and results["frames"] == 4
     assert Path(results["exported"]) == tmp_path / "outputs" / "explorer.gif"
     assert gif_frame_count(results["exported"]) == 4

@@ -12,15 +12,17 @@ import os
 from keras_dde.datasets.toy2d import toy2d_names
 from keras_dde.utils.validation import check_positive_int
 
-# "dde": DDEModel; "gan": EnergyGAN; "multiscale": MultiScaleDDE.
-MODES = ("dde", "gan", "multiscale")
+# "multiscale": MultiScaleDDE; "dde": DDEModel; "gan": EnergyGAN. The first
+# is the default: a single-sigma DDE gives separated modes arbitrary masses.
+MODES = ("multiscale", "dde", "gan")
 # The model buttons: short labels, so that three fit the 310 px column.
-MODE_LABELS = (("DDE", "dde"), ("EnergyGAN", "gan"), ("multi-scale", "multiscale"))
+MODE_LABELS = (("multi-scale", "multiscale"), ("DDE", "dde"), ("EnergyGAN", "gan"))
 MODE_TOOLTIPS = (
-    "a DDE at one noise level (DDEModel)",
-    "a generator trained against two DDEs (EnergyGAN)",
     "one energy for all noise levels up to the data's scale (MultiScaleDDE): "
     "the right masses of separated modes",
+    "a DDE at one noise level (DDEModel): each separated mode gets an "
+    "arbitrary mass",
+    "a generator trained against two DDEs (EnergyGAN)",
 )
 VIEWS = ("density", "vector field", "samples")
 # Slider ranges, as powers of ten.
@@ -40,8 +42,8 @@ def check_settings(settings):
     """Checks a dict of training settings; returns a checked copy.
 
     Args:
-        settings: dict with the keys `SETTING_NAMES`: mode ("dde", "gan" or
-            "multiscale"), dataset, sigma,
+        settings: dict with the keys `SETTING_NAMES`: mode ("multiscale",
+            "dde" or "gan"), dataset, sigma,
             learning_rate, width, depth, batch_size, epochs, view.
 
     Raises:
@@ -96,6 +98,20 @@ def check_energy_network(energy_network):
             f"received {type(energy_network).__name__}."
         )
     return energy_network
+
+
+def check_mode_and_energy_network(mode, energy_network):
+    """A panel's own `energy_network` is an energy of x alone: not for "multiscale"."""
+    if energy_network is not None and mode == "multiscale":
+        raise ValueError(ENERGY_NETWORK_NOT_MULTISCALE + " Pass `mode=\"dde\"` or "
+                         "`mode=\"gan\"` with `energy_network`.")
+
+
+# Why the multi-scale model can't use a panel's `energy_network`.
+ENERGY_NETWORK_NOT_MULTISCALE = (
+    "`energy_network` builds an energy of x alone; the multi-scale model "
+    "needs s(x, sigma) and builds a `conditional_energy_mlp`."
+)
 
 
 def parse_sigma(text):

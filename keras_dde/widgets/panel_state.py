@@ -12,6 +12,7 @@ from keras_dde.utils.files import write_gif
 from keras_dde.widgets import panel_frames
 from keras_dde.widgets.frame_store import FrameStore
 from keras_dde.widgets.panel_callback import PanelCallback
+from keras_dde.widgets.panel_settings import ENERGY_NETWORK_NOT_MULTISCALE
 from keras_dde.widgets.panel_settings import MODEL_KEYS
 from keras_dde.widgets.panel_settings import VIEWS
 from keras_dde.widgets.panel_settings import check_energy_network
@@ -63,9 +64,10 @@ class PanelState:
     export path that can't be written. Bad constructor arguments and bad
     settings passed to `train` raise `ValueError`/`TypeError`.
 
-    The modes: "dde" (`recipes.build_dde`), "gan" (`recipes.build_energy_gan`)
-    and "multiscale" (`recipes.build_multiscale_dde`, a `MultiScaleDDE`
-    whose frames show it at its target sigma).
+    The modes: "multiscale" (`recipes.build_multiscale_dde`, a `MultiScaleDDE`
+    whose frames show it at its target sigma; the panel's default, since it
+    gives separated modes their right masses), "dde" (`recipes.build_dde`,
+    a single-sigma `DDEModel`) and "gan" (`recipes.build_energy_gan`).
 
     Pressing Train again continues the same model, unless a setting that
     defines it (`MODEL_KEYS`: mode, data set, sigma, learning rate, width,
@@ -86,7 +88,7 @@ class PanelState:
     Example:
     ```python
     state = PanelState(n_samples=2000)
-    state.train(dict(mode="dde", dataset="2spirals", sigma=0.1,
+    state.train(dict(mode="multiscale", dataset="2spirals", sigma=0.1,
                      learning_rate=2e-3, width=64, depth=3, batch_size=256,
                      epochs=20, view="density"))
     state.wait()
@@ -268,10 +270,8 @@ class PanelState:
             # energy of x alone.
             if common.pop("energy_network") is not None:
                 raise ValueError(
-                    "`energy_network` builds an energy of x alone; the "
-                    "multi-scale model needs s(x, sigma) and builds a "
-                    "`conditional_energy_mlp`. Choose DDE or EnergyGAN, or a "
-                    "panel without `energy_network`."
+                    ENERGY_NETWORK_NOT_MULTISCALE + " Choose DDE or EnergyGAN, "
+                    "or a panel without `energy_network`."
                 )
             common.update(learning_rate=lr)
         else:  # The panel's network is the generator's too; the DDEs learn 2x faster.

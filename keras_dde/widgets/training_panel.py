@@ -22,10 +22,14 @@ COLORS = {"info": "#333", "success": "#1b7f3b", "warning": "#9a6700", "error": "
 class TrainingPanel(PanelListener):
     """A notebook control panel that trains a DDE (or an EnergyGAN) live.
 
-    Pick a 2-D toy data set, set sigma, the learning rate, the batch size
-    and the network, press **Train** and watch the density, the score
-    field or the samples form, frame by frame; **Stop** ends training
-    within a second or two; **Reset** discards the model; **Export GIF**
+    The model is a multi-scale DDE by default (`MultiScaleDDE`: the right
+    masses of separated modes); the single-sigma `DDEModel`, which gives
+    each separated mode an arbitrary mass (one arm of 2spirals brighter than
+    the other), and the EnergyGAN are one click away. Pick a 2-D toy data
+    set, set sigma, the learning rate, the batch size and the network,
+    press **Train** and watch the density, the score field or the
+    samples form, frame by frame; **Stop** ends training within a second
+    or two; **Reset** discards the model; **Export GIF**
     writes the recorded frames to the file named beside it. A Play button
     and a slider scrub through the recorded frames, a progress bar counts
     epochs, and the loss curve is drawn beside the picture.
@@ -59,8 +63,9 @@ class TrainingPanel(PanelListener):
 
     Args:
         dataset: str, one of `keras_dde.datasets.toy2d_names()`.
-        mode: "dde" (`DDEModel`), "gan" (`EnergyGAN`) or "multiscale"
-            (`MultiScaleDDE`: right masses of separated modes).
+        mode: "multiscale" (`MultiScaleDDE`: right masses of separated
+            modes; the default), "dde" (a single-sigma `DDEModel`) or
+            "gan" (`EnergyGAN`).
         sigma: float in [0.001, 10], the noise level (KDE bandwidth).
         learning_rate: float in [1e-5, 1], Adam's learning rate (for an
             EnergyGAN: the generator's; its DDEs use twice as much).
@@ -82,14 +87,15 @@ class TrainingPanel(PanelListener):
         seed: int, seeds the data set, the networks and the training noise.
         energy_network: None (`keras_dde.models.energy_mlp`) or a callable
             `energy_network(input_dim, width, depth)` returning an energy
-            model, to explore your own architecture (not for "multiscale").
+            model, to explore your own architecture; with mode "dde" or
+            "gan" (the multi-scale model needs an energy of x and sigma).
 
     Example:
     ```python
     from keras_dde.widgets import TrainingPanel
 
     panel = TrainingPanel(dataset="2spirals", sigma=0.1, epochs=100)
-    panel  # shows the panel; press Train
+    panel  # shows the panel (a multi-scale DDE); press Train
     # or from code:
     panel.train()
     panel.wait()
@@ -101,15 +107,18 @@ class TrainingPanel(PanelListener):
         - [ipywidgets](https://ipywidgets.readthedocs.io)
     """
 
-    def __init__(self, dataset="2spirals", mode="dde", sigma=0.1, learning_rate=2e-3,
-                 batch_size=256, width=64, depth=3, epochs=100, n_samples=8000,
-                 view="density", export_path="training.gif", frames_per_run=50,
-                 resolution=None, steps_per_execution=4, seed=0, energy_network=None):
+    def __init__(self, dataset="2spirals", mode="multiscale", sigma=0.1,
+                 learning_rate=2e-3, batch_size=256, width=64, depth=3, epochs=100,
+                 n_samples=8000, view="density", export_path="training.gif",
+                 frames_per_run=50, resolution=None, steps_per_execution=4, seed=0,
+                 energy_network=None):
         settings = ps.check_settings(dict(
             dataset=dataset, mode=mode, sigma=sigma, learning_rate=learning_rate,
             batch_size=batch_size, width=width, depth=depth, epochs=epochs, view=view,
         ))
         export_path = ps.check_path_text(export_path)
+        ps.check_mode_and_energy_network(
+            settings["mode"], ps.check_energy_network(energy_network))
         self.state = PanelState(
             n_samples=n_samples, frames_per_run=frames_per_run, resolution=resolution,
             steps_per_execution=steps_per_execution, seed=seed,

@@ -31,6 +31,7 @@ def test_train_draws_frames_scrubs_and_exports_a_gif(tmp_path):
     panel.train_button.click()
     assert panel.wait(timeout=120)
     assert panel.message_level == "success", panel.message
+    assert isinstance(panel.model, keras_dde.MultiScaleDDE)  # The default.
     # An initial frame, then one per epoch; the picture shows the last one.
     assert len(panel.frames) == 5
     assert bytes(panel.image.value) != data_picture
@@ -111,7 +112,7 @@ def nan_energy(input_dim, width, depth):
 
 @pytest.mark.filterwarnings("ignore:Training diverged:RuntimeWarning")
 def test_nan_loss_is_reported_and_the_panel_stays_usable():
-    panel = small_panel(energy_network=nan_energy, epochs=50)
+    panel = small_panel(mode="dde", energy_network=nan_energy, epochs=50)
     panel.train_button.click()
     assert panel.wait(timeout=120)
     assert panel.message_level == "error"
@@ -177,6 +178,30 @@ def test_sigma_typed_into_the_text_box():
     # And the slider writes into the text box.
     panel.sigma_slider.value = 0.5
     assert panel.sigma_text.value == "0.5"
+
+
+def test_multi_scale_is_the_default_and_the_single_sigma_dde_one_click_away():
+    panel = small_panel(epochs=2)
+    buttons = panel.mode_buttons
+    assert buttons.value == "multiscale" and buttons.index == 0
+    assert buttons._options_labels == ("multi-scale", "DDE", "EnergyGAN")
+    assert panel.settings()["mode"] == "multiscale"
+
+    buttons.value = "dde"  # One click.
+    panel.train()
+    assert panel.wait(timeout=120)
+    assert panel.message_level == "success", panel.message
+    assert type(panel.model) is keras_dde.DDEModel
+    assert len(panel.frames) == 3
+
+
+def test_an_energy_network_needs_a_single_sigma_mode():
+    def energy(input_dim, width, depth):
+        return keras_dde.models.energy_mlp(input_dim, width=width, depth=depth)
+
+    with pytest.raises(ValueError, match="`energy_network`.*`mode=\"dde\"`"):
+        TrainingPanel(energy_network=energy)
+    assert small_panel(mode="gan", energy_network=energy).energy_network is energy
 
 
 def test_energy_gan_mode():
