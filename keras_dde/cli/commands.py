@@ -119,8 +119,11 @@ def examples_command(args):
         "samples": "samples_2spirals.png",
         "model": None,
     }
+    # The `train` command's default model, its learning rate decayed over the run.
+    steps = args.epochs * -(-EXAMPLE["n"] // EXAMPLE["batch_size"])
     _run_example(train_and_draw, dict(EXAMPLE, epochs=args.epochs), out,
-                 dde_names, frames=50, progress=progress)
+                 dde_names, frames=50, progress=progress, kind="multiscale",
+                 decay_steps=steps)
     # Only the GIFs of the EnergyGAN, as the seed README showed them; 40
     # frames at 160 px keep each well under 1 MB.
     gan_names = {key: name for key, name in GAN_FILES.items()
@@ -130,18 +133,20 @@ def examples_command(args):
                         gan_names, frames=40, progress=progress)
 
 
-def _run_example(train_and_draw_function, spec, out, names, frames, progress):
+def _run_example(train_and_draw_function, spec, out, names, frames, progress,
+                 **model_settings):
     """Trains on the toy `spec["name"]` with the other `spec` settings.
 
-    The model settings are the recipe's defaults; the data is drawn with
-    the recipe's default seed, as `train`/`gan` draw it with `--seed`.
+    The model settings are the recipe's defaults, except `model_settings`;
+    the data is drawn with the recipe's default seed, as `train`/`gan` draw
+    it with `--seed`.
     """
     data = toy2d(spec["name"], spec["n"], seed=recipe_defaults("dde")["seed"])
     settings = {key: value for key, value in spec.items()
                 if key not in ("name", "n")}
     paths = train_and_draw_function(
         data, out, frames=frames, progress=progress, names=names,
-        title=spec["name"], gif_resolution=160, **settings,
+        title=spec["name"], gif_resolution=160, **settings, **model_settings,
     )
     return print_paths(paths)
 
