@@ -4,7 +4,7 @@ With a constant learning rate, the last iterate of stochastic training
 wanders around the optimum; for a noise-conditional DDE that wander shows as
 per-mode offsets, i.e. wrong relative masses of separated modes (measured in
 `benchmarks/results/optimizer_robustness.md`: a constant Adam 2e-3 left a
-X.
+spread of 0.147 nats between the modes' offsets, the same run averaged 0.021).
 Score and diffusion models average their weights for the same reason
 (Song & Ermon, 2020). After every training step
 
