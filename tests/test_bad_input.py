@@ -355,6 +355,11 @@ CASES = [
          lambda tmp: keras_dde.MultiScaleDDE(
              keras_dde.models.conditional_energy_mlp(2), 0.1, gaussian_base="yes"),
          TypeError, r"`gaussian_base` must be True or False; received 'yes'"),
+    Case("multiscale-weight-averaging", "MultiScaleDDE", "`weight_averaging=1`",
+         lambda tmp: keras_dde.MultiScaleDDE(
+             keras_dde.models.conditional_energy_mlp(2), 0.1, weight_averaging=1),
+         ValueError, r"`weight_averaging` must be a decay in \(0, 1\), e.g. 0.999, "
+         r"or None to train without it; received 1"),
     # Recipes (the CLI's and the panel's models).
     Case("recipe-kind", "recipes.build_model", "an unknown `kind`",
          lambda tmp: keras_dde.recipes.build_model("vae", 2),
@@ -380,6 +385,11 @@ CASES = [
          lambda tmp: run_cli("gan", "8gaussians", "--out", os.path.join(tmp, "o"),
                              "--sigma", "-0.1"),
          CommandLineError, r"exit status 2: .*--sigma must be a positive float"),
+    Case("cli-single-sigma-max", "keras-dde train", "`--single-sigma --sigma-max 2`",
+         lambda tmp: run_cli("train", "2spirals", "--out", os.path.join(tmp, "o"),
+                             "--single-sigma", "--sigma-max", "2"),
+         CommandLineError, r"exit status 2: .*--sigma-max sets the MultiScaleDDE's "
+         r"noise levels; drop --single-sigma or --sigma-max"),
     Case("cli-no-out", "keras-dde train", "no `--out`",
          lambda tmp: run_cli("train", "2spirals"),
          CommandLineError, r"exit status 2: .*required: --out"),
