@@ -64,8 +64,7 @@ def test_fit_score_sample_against_kernel_density():
     log_p = estimator.score_samples(x_test)
     assert log_p.shape == (1000,) and log_p.dtype == np.float64
     exact = KernelDensity(bandwidth=0.3).fit(x).score_samples(x_test)
-    # Measured MEASURED_ONE_GAUSSIAN; an unnormalised or mis-scaled density
-    # is off by far more.
+    # An unnormalised or mis-scaled density is off by far more.
     assert np.mean(np.abs(log_p - exact)) < 0.05
     assert abs(np.mean(log_p - exact)) < 0.03
     assert estimator.score(x_test) == pytest.approx(np.sum(log_p), rel=1e-6)
@@ -92,8 +91,9 @@ def test_mode_masses_against_the_exact_kde(mixture_fit):
     estimator, x, query, component = mixture_fit
     exact = KernelDensity(bandwidth=0.1).fit(x).score_samples(query)
     diff = estimator.score_samples(query) - exact
-    print("MAE", np.mean(np.abs(diff)), "spread", offset_spread(diff, component))  # DEBUG
-    # Measured MEASURED_MODES.
+    # Measured (seed 0): MAE 0.061 / 0.079 and spread 0.107 / 0.231 on JAX /
+    # TensorFlow. The defaults (4,800 steps) reach MAE 0.027, spread 0.033 on
+    # the five-Gaussian mixture of benchmarks/bandwidth_selection.py (JAX).
     assert np.mean(np.abs(diff)) < 0.12, np.mean(np.abs(diff))
     assert offset_spread(diff, component) < 0.3, offset_spread(diff, component)
     # A single-bandwidth DDE with the same network and steps fits each mode's
@@ -108,7 +108,7 @@ def test_mode_masses_against_the_exact_kde(mixture_fit):
     ))
     single.fit(x, batch_size=500, epochs=MODES["steps"] // 8, verbose=0)
     energy = ops.convert_to_numpy(single.energy(query))
-    print("single spread", offset_spread(energy - exact, component))  # DEBUG
+    # Measured 11.7 (JAX) and 12.8 (TensorFlow).
     assert offset_spread(energy - exact, component) > 1.0
 
 
@@ -136,8 +136,8 @@ def test_one_model_scores_and_selects_every_bandwidth_in_its_range(mixture_fit):
         KernelDensity(bandwidth=h).fit(x).score_samples(validation).mean()
         for h in candidates
     ])  # Best at 0.14, 0.006 nats above 0.2 and 0.022 above 0.1.
-    print("dde", estimator.bandwidth_scores_, "exact", exact, estimator.bandwidth_)  # DEBUG
-    # Measured MEASURED_SELECT.
+    # Measured: the curve within 0.03 (JAX) and 0.064 (TensorFlow) of the
+    # exact one, and both pick 0.14.
     np.testing.assert_allclose(estimator.bandwidth_scores_, exact, atol=0.12)
     regret = exact.max() - exact[candidates.index(estimator.bandwidth_)]
     assert regret < 0.01, regret
