@@ -60,6 +60,15 @@ class DDEDensity(DensityMixin, BaseEstimator):
     `clone`, `pickle` and `sample_weight`, and passes scikit-learn's
     `check_estimator`.
 
+    Measured (`benchmarks/bandwidth_selection.py`, JAX, defaults, 8,000
+    points, a shared 2-core CPU): at bandwidth 0.1 within 0.027-0.035 nats
+    of the exact KDE on a separated mixture and a ring of Gaussians, with
+    per-mode offsets spread over 0.033-0.056 nats, in a ~70 s fit. The one
+    `log Z` served levels 0.043-1.0 within 0.02 nats of the exact held-out
+    likelihood; `select_bandwidth` over 20 levels took 1.4-2.3 s and chose
+    the grid search's bandwidth or its neighbour, against 75-78 s for
+    `GridSearchCV(KernelDensity(), cv=5)` (the DDE's fit took 90 s).
+
     The network is the measured recipe of `keras_dde.recipes.
     build_multiscale_dde`: a tanh `conditional_energy_mlp` with damped
     Fourier features and a Gaussian base, Adam with a cosine decay to 0 over
@@ -288,7 +297,9 @@ class DDEDensity(DensityMixin, BaseEstimator):
         self._check_is_fitted()
         candidates = candidate_bandwidths(candidates, self.bandwidth_range_)
         X = self._validate_X(X, reset=False)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
         scores = np.array([
             np.average(self._energies(X, level), weights=sample_weight)
             for level in candidates
