@@ -63,7 +63,8 @@ class DDEDensity(DensityMixin, BaseEstimator):
     Measured (`benchmarks/bandwidth_selection.py`, JAX, defaults, 8,000
     points, a shared 2-core CPU): at bandwidth 0.1 within 0.027-0.035 nats
     of the exact KDE on a separated mixture and a ring of Gaussians, with
-    per-mode offsets spread over 0.033-0.056 nats, in a ~70 s fit. The one
+    per-mode offsets spread over 0.03-0.06 nats (0.06-0.08 on a second
+    seed: the relative masses are the harder part), in a ~70 s fit. The one
     `log Z` served levels 0.043-1.0 within 0.02 nats of the exact held-out
     likelihood; `select_bandwidth` over 20 levels took 1.4-2.3 s and chose
     the grid search's bandwidth or its neighbour, against 75-78 s for
