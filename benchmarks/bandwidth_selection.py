@@ -3,6 +3,8 @@ against `GridSearchCV(KernelDensity)`.
 
     KERAS_BACKEND=jax python benchmarks/bandwidth_selection.py
     KERAS_BACKEND=jax python benchmarks/bandwidth_selection.py --quick
+    KERAS_BACKEND=jax python benchmarks/bandwidth_selection.py \
+        --parts selection --data mixture --n-train 16000  # prints only
 
 Part 1 (accuracy, default settings, bandwidth 0.1): `DDEDensity(bandwidth=
 0.1).fit(X)` on 8,000 points of a separated mixture of five anisotropic
@@ -98,7 +100,7 @@ def accuracy(name, args):
 
 
 def selection(name, args):
-    x, _ = DATA[name](8000, seed=0)
+    x, _ = DATA[name](args.n_train, seed=0)
     test, _ = DATA[name](4000, seed=1)
     start = time.perf_counter()
     search = GridSearchCV(KernelDensity(), {"bandwidth": GRID}, cv=5).fit(x)
@@ -139,12 +141,28 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="300 steps, no file")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--parts", default="accuracy,selection",
+                        help="comma-separated; anything but both prints only")
+    parser.add_argument("--data", default=None,
+                        help="comma-separated data sets of the selection part")
+    parser.add_argument("--n-train", type=int, default=8000,
+                        help="training points of the selection part")
     args = parser.parse_args()
     args.settings = {"steps": 300} if args.quick else {}
+    parts = args.parts.split(",")
     load = os.getloadavg()[0]
-    rows = [accuracy(name, args) for name in ("mixture", "8gaussians")]
-    picks = [selection(name, args) for name in ("mixture", "2spirals")]
-    if args.quick:
+    rows = [
+        accuracy(name, args) for name in ("mixture", "8gaussians")
+        if "accuracy" in parts
+    ]
+    picks = [
+        selection(name, args)
+        for name in (args.data.split(",") if args.data else ("mixture", "2spirals"))
+        if "selection" in parts
+    ]
+    if args.quick or set(parts) != {"accuracy", "selection"} or args.data or (
+        args.n_train != 8000
+    ):
         return
     command = "KERAS_BACKEND=" + keras.backend.backend() + " python " + " ".join(
         ["benchmarks/bandwidth_selection.py", *sys.argv[1:]]
