@@ -182,7 +182,7 @@ def main():
         "(normalised, nats); spread = max - min of the per-component mean "
         "offsets; bias = mean offset.",
         "",
-        "| data | MAE | spread | bias | log Z stderr | max_bandwidth_ | fit (s) |",
+        "| data | MAE | spread | bias | log Z stderr | top of bandwidth_range_ | fit (s) |",
         "| --- | --- | --- | --- | --- | --- | --- |",
         *[
             f"| {r['data']} | {r['mae']:.3f} | {r['spread']:.3f} | {r['bias']:+.3f} "

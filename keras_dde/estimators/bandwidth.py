@@ -21,7 +21,7 @@ import numpy as np
 # smooth in log-bandwidth, and scoring a level costs one network pass.
 N_CANDIDATES = 20
 # Levels within this relative distance of the trained range count as inside
-# it: float32 rounding of `sigma_max` must not refuse `max_bandwidth_` itself.
+# it: float32 rounding of `sigma_max` must not refuse the top of the range itself.
 RANGE_TOLERANCE = 1e-6
 
 

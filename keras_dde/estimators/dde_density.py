@@ -43,12 +43,14 @@ class DDEDensity(DensityMixin, BaseEstimator):
 
         log p_h(x) = log (1/n) sum_i N(x; x_i, h^2 I) = s(x, h) - log Z,
 
-    at every bandwidth `h` in `[bandwidth_, max_bandwidth_]` with ONE
-    constant `log Z`. Score matching alone fixes `s` only up to a constant
-    per separated mode (a single-bandwidth DDE gets the modes' relative
-    masses wrong); the heat equation that links the levels,
-    `d/dh log p_h = h (Laplacian log p_h + |grad log p_h|^2)`, carries the
-    masses that the large, overlapping levels see down to `bandwidth_`.
+    at every bandwidth `h` in `bandwidth_range_` (from the fitted
+    `bandwidth` to `max_bandwidth`) with ONE constant `log Z`. Score matching
+    alone fixes `s` only up to a constant per separated mode (a
+    single-bandwidth DDE gets the modes' relative masses wrong). The levels
+    are linked by the heat equation,
+    `d/dh log p_h = h (Laplacian log p_h + |grad log p_h|^2)`, and training
+    on all of them (score matching in `x` and in `log h`) carries the masses
+    that the large, overlapping levels see down to the small ones.
     `score_samples` then costs one network pass per query, independent of
     the size of the training set.
 
@@ -67,8 +69,9 @@ class DDEDensity(DensityMixin, BaseEstimator):
     seed: the relative masses are the harder part), in a ~70 s fit. The one
     `log Z` served levels 0.043-1.0 within 0.02 nats of the exact held-out
     likelihood; `select_bandwidth` over 20 levels took 1.4-2.3 s and chose
-    the grid search's bandwidth or its neighbour, against 75-78 s for
-    `GridSearchCV(KernelDensity(), cv=5)` (the DDE's fit took 90 s).
+    the grid search's bandwidth or its neighbour, against 75-120 s for
+    `GridSearchCV(KernelDensity(), cv=5)` on 8,000-16,000 points (the
+    DDE's fit took 48-93 s).
 
     The network is the measured recipe of `keras_dde.recipes.
     build_multiscale_dde`: a tanh `conditional_energy_mlp` with damped
@@ -329,8 +332,9 @@ class DDEDensity(DensityMixin, BaseEstimator):
     def sample(self, n_samples=1, random_state=None):
         """Draws `n_samples` points at `bandwidth_`; float32 `(n_samples, n_features)`.
 
-        Annealed Langevin dynamics from `max_bandwidth_` down to `bandwidth_`,
-        then `sample_steps` MALA steps (`MultiScaleDDE.sample`).
+        Annealed Langevin dynamics from the top of `bandwidth_range_` down
+        to `bandwidth_`, then `sample_steps` MALA steps
+        (`MultiScaleDDE.sample`).
 
         Args:
             n_samples: int > 0.
