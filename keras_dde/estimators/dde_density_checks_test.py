@@ -12,7 +12,7 @@ from keras_dde.estimators import DDEDensity
 
 # Small and fast: the checks test the estimator's API, not its accuracy.
 TINY = dict(
-    sigma=0.3,
+    bandwidth=0.3,
     width=4,
     depth=1,
     steps=2,
