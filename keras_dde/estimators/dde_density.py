@@ -120,12 +120,14 @@ class DDEDensity(DensityMixin, BaseEstimator):
     Example:
     ```python
     from keras_dde.estimators import DDEDensity
+
+    X_train, X_validation, X_test = x[:800], x[800:], x_test  # your data
     density = DDEDensity(bandwidth=0.05, max_bandwidth=1.0, random_state=0)
     density.fit(X_train)                     # one model for h in [0.05, 1]
     density.select_bandwidth(X_validation)   # held-out likelihood, no refit
     log_p = density.score_samples(X_test)    # at density.bandwidth_
     coarse = density.score_samples(X_test, bandwidth=0.5)
-    density = DDEDensity(bandwidth="scott").fit(X_train)
+    scott = DDEDensity(bandwidth="scott", steps=500).fit(X_train)  # sklearn's rule
     ```
 
     References:

@@ -33,6 +33,13 @@ class PanelCallback(keras.callbacks.Callback):
 
     Example:
     ```python
+    import threading
+
+    from keras_dde.widgets import PanelCallback
+
+    def print_count(frames, labels):
+        print(len(frames), "new frames")
+
     stop = threading.Event()
     frames = keras_dde.callbacks.DensityFrames(max_frames=None)
     panel = PanelCallback(frames, on_frames=print_count, stop_event=stop)
@@ -41,6 +48,7 @@ class PanelCallback(keras.callbacks.Callback):
                                            "callbacks": [frames, panel]})
     thread.start()
     stop.set()  # from anywhere: training ends after the current train call
+    thread.join()
     ```
     """
 

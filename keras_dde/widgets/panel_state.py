@@ -87,6 +87,8 @@ class PanelState:
 
     Example:
     ```python
+    from keras_dde.widgets import PanelState
+
     state = PanelState(n_samples=2000)
     state.train(dict(mode="multiscale", dataset="2spirals", sigma=0.1,
                      learning_rate=2e-3, width=64, depth=3, batch_size=256,
