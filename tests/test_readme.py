@@ -29,7 +29,7 @@ def test_ci_runs_the_readme_test_command():
 def test_every_python_example_runs(tmp_path, monkeypatch):
     """The README's Python blocks run in order, in one namespace, like a notebook."""
     blocks = code_blocks("python")
-    assert blocks and "DDEModel" in blocks[0]
+    assert blocks and "MultiScaleDDE" in blocks[0]  # the quickstart: the default model
     monkeypatch.chdir(tmp_path)
     namespace = {}
     for index, block in enumerate(blocks):
