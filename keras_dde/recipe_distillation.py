@@ -39,6 +39,15 @@ def gan_objective(objective, features, multiscale, energy_network, sigma_schedul
     return objective
 
 
+def check_no_distillation_settings(regression_weight, teacher_decay_steps):
+    """Raises if the seed's GAN (`objective="kl"`) is given distillation settings."""
+    if regression_weight is not None or teacher_decay_steps is not None:
+        raise ValueError(
+            "`regression_weight` and `teacher_decay_steps` are settings of "
+            "`objective='distillation'`; drop them for the seed's GAN."
+        )
+
+
 def distillation_gan(
     build_teacher, features, sigma, sigma_max, latent_dim, width, depth, generator_width,
     generator_depth, dde_steps, generator_learning_rate, dde_learning_rate, seed,

@@ -45,6 +45,7 @@ import keras
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_gan import EnergyGAN
 from keras_dde.models.multi_scale_dde import MultiScaleDDE
+from keras_dde.recipe_distillation import check_no_distillation_settings
 from keras_dde.recipe_distillation import distillation_gan
 from keras_dde.recipe_distillation import gan_objective
 from keras_dde.recipe_networks import conditional_network_for
@@ -319,11 +320,7 @@ def build_energy_gan(
             dde_learning_rate, seed, steps_per_execution, regression_weight,
             teacher_epochs, teacher_decay_steps, target_fraction,
         )
-    if regression_weight is not None or teacher_decay_steps is not None:
-        raise ValueError(
-            "`regression_weight` and `teacher_decay_steps` are settings of "
-            "`objective='distillation'`; drop them for the seed's GAN."
-        )
+    check_no_distillation_settings(regression_weight, teacher_decay_steps)
     width = 64 if width is None else width
     generator_width = 128 if generator_width is None else generator_width
     generator_depth = 3 if generator_depth is None else generator_depth
