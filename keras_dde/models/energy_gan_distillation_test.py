@@ -124,6 +124,7 @@ def test_data_of_another_shape_than_the_generator_is_refused():
         gan.fit(data(64), batch_size=32, epochs=1, verbose=0)
 
 
+@pytest.mark.slow
 def test_warmup_regression_finds_the_exact_flow_map():
     # The teacher's ODE maps z to MU + sqrt(TAU^2 + SIGMA^2) z[:, :2] exactly;
     # the linear generator must learn that (and ignore its third latent).

@@ -46,6 +46,8 @@ from keras_dde.utils.validation import is_array_like
 OBJECTIVES = ("kl", "distillation")
 # The regression warm-up's Adam learning rate (see `regression_warmup`).
 WARMUP_LEARNING_RATE = 2e-3
+# Its steps per compiled call: each is small, so dispatch would dominate.
+WARMUP_STEPS_PER_EXECUTION = 16
 
 
 def resolve_objective(objective, real_dde, fake_dde, latent_dim, sample_shape):
@@ -208,6 +210,23 @@ def prepare_distillation(gan, x, batch_size=None):
     gan.pairs_made.assign(1.0)
 
 
+class _BankBatches(keras.utils.PyDataset):
+    """`steps` minibatches of the bank drawn with replacement, as one epoch."""
+
+    def __init__(self, latents, samples, steps, batch_size, seed):
+        super().__init__()
+        self.latents, self.samples = latents, samples
+        self.steps, self.batch_size = steps, batch_size
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return self.steps
+
+    def __getitem__(self, index):
+        rows = self.rng.integers(0, len(self.latents), self.batch_size)
+        return self.latents[rows], self.samples[rows]
+
+
 def warm_start_fake(real_dde, fake_dde):
     """Copies the teacher's network weights into the fake DDE, if they fit.
 
@@ -282,14 +301,18 @@ def regression_warmup(gan, steps, batch_size, learning_rate=WARMUP_LEARNING_RATE
         return
     clone = keras.models.clone_model(gan.generator)
     clone.set_weights(gan.generator.get_weights())
-    clone.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
-    latents = ops.convert_to_numpy(gan.pair_latents)
-    samples = ops.convert_to_numpy(gan.pair_samples)
-    per_epoch = -(-len(latents) // batch_size)
-    clone.fit(
-        latents, samples, batch_size=batch_size, epochs=-(-steps // per_epoch),
-        verbose=0,
+    clone.compile(
+        optimizer=keras.optimizers.Adam(learning_rate), loss="mse",
+        # PyTorch's trainer takes one step per call.
+        steps_per_execution=(
+            1 if keras.backend.backend() == "torch" else WARMUP_STEPS_PER_EXECUTION
+        ),
     )
+    batches = _BankBatches(
+        ops.convert_to_numpy(gan.pair_latents),
+        ops.convert_to_numpy(gan.pair_samples), steps, batch_size, gan.seed,
+    )
+    clone.fit(batches, epochs=1, verbose=0)  # One epoch: no per-epoch overhead.
     gan.generator.set_weights(clone.get_weights())
 
 
