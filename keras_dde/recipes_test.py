@@ -61,7 +61,7 @@ def test_build_energy_gan_uses_the_settings_and_distinct_seeds():
     gan = recipes.build_energy_gan(
         2, sigma=0.2, latent_dim=4, width=16, depth=2, generator_width=24,
         generator_depth=1, dde_steps=3, generator_learning_rate=3e-4,
-        dde_learning_rate=6e-4, seed=10,
+        dde_learning_rate=6e-4, seed=10, objective="kl",
     )
     assert isinstance(gan, EnergyGAN)
     assert gan.dde_steps == 3
@@ -91,12 +91,13 @@ def test_the_two_ddes_of_a_gan_draw_different_noise():
 def test_build_energy_gan_defaults_are_the_cli_settings():
     defaults = recipes.recipe_defaults("gan")
     assert defaults == {
-        "sigma": 0.3, "latent_dim": 8, "width": 64, "depth": 3,
-        "generator_width": 128, "generator_depth": 3, "dde_steps": 2,
+        "sigma": 0.3, "latent_dim": 8, "width": None, "depth": 3,
+        "generator_width": None, "generator_depth": None, "dde_steps": 2,
         "generator_learning_rate": 1e-3, "dde_learning_rate": 2e-3, "seed": 0,
         "sigma_schedule": None, "steps_per_execution": None, "energy_network": None,
         "multiscale": False, "sigma_max": None, "generator_decay_steps": None,
-        "target_fraction": None,
+        "target_fraction": None, "objective": None, "regression_weight": None,
+        "teacher_epochs": 300, "teacher_decay_steps": None,
     }
     gan = recipes.build_model("gan", 2, width=8, depth=1)
     optimizers = gan.optimizer.optimizers
@@ -123,6 +124,37 @@ def test_multiscale_energy_gan_recipe():
     assert _learning_rate(generator_optimizer) == pytest.approx(
         1e-3 * recipes.GENERATOR_DECAY_ALPHA
     )
+
+
+def test_the_default_gan_distils_a_multiscale_teacher():
+    gan = recipes.build_energy_gan(2, sigma=0.1, sigma_max=2.0, seed=3)
+    assert gan.objective == "distillation" and not gan.train_real
+    for dde in (gan.real_dde, gan.fake_dde):
+        assert isinstance(dde, MultiScaleDDE) and dde.gaussian_base
+        assert dde.noise_range == (0.1, 2.0)
+    assert _hidden_units(gan.generator)[:-1] == [256] * 4
+    assert gan.teacher_epochs == 300
+    assert (gan.real_dde.seed, gan.fake_dde.seed, gan.seed) == (3, 4, 5)
+    # The teacher is `build_multiscale_dde`'s model: its Adam 4e-3 and cosine.
+    assert _learning_rate(gan.real_dde.optimizer) == pytest.approx(4e-3)
+    # Images keep the seed's GAN; so do the seed's settings.
+    assert recipes.build_energy_gan((8, 8, 1), latent_dim=4, width=8, depth=1,
+                                    generator_width=8).objective == "kl"
+    assert recipes.build_energy_gan(2, multiscale=True, sigma_max=2.0, width=8,
+                                    depth=1).objective == "kl"
+
+
+@pytest.mark.slow
+def test_the_default_gan_fits_its_teacher_first():
+    x = np.random.default_rng(0).normal(size=(128, 2)).astype("float32")
+    gan = recipes.build_energy_gan(2, sigma=0.2, width=8, depth=1, generator_width=8,
+                                   generator_depth=1, teacher_epochs=2,
+                                   teacher_decay_steps=4)
+    gan.warmup_steps = 4
+    history = gan.fit(x, batch_size=64, epochs=1, verbose=0)
+    assert int(gan.real_dde.optimizer.iterations) == 4
+    assert gan.fake_dde.sigma_max == gan.real_dde.sigma_max > 0.2  # From the data.
+    assert np.isfinite(history.history["regression_loss"]).all()
 
 
 def test_energy_network_factory_is_used():
@@ -260,10 +292,19 @@ def test_image_shapes_get_a_conditional_convnet_for_the_multiscale_dde():
         (lambda: recipes.build_dde(2, energy_network="mlp"), TypeError, "`energy_network`"),
         (lambda: recipes.build_energy_gan(2, dde_steps=0), ValueError, "`dde_steps`"),
         (lambda: recipes.build_energy_gan(2, multiscale=True), ValueError, "`sigma_max=`"),
-        (lambda: recipes.build_energy_gan(2, sigma_max=2.0), ValueError, "`sigma_max`"),
+        (lambda: recipes.build_energy_gan(2, sigma_max=2.0, objective="kl"), ValueError,
+         "`sigma_max`"),
         (lambda: recipes.build_energy_gan(2, multiscale="yes"), TypeError, "`multiscale`"),
-        (lambda: recipes.build_energy_gan(2, target_fraction=0.1), ValueError,
-         "`target_fraction`.*`multiscale=True`"),
+        (lambda: recipes.build_energy_gan(2, target_fraction=0.1, objective="kl"),
+         ValueError, "`target_fraction`.*`multiscale=True`"),
+        (lambda: recipes.build_energy_gan(2, objective="wasserstein"), ValueError,
+         "`objective`"),
+        (lambda: recipes.build_energy_gan(2, objective="distillation", multiscale=True,
+                                          sigma_max=2.0), ValueError, "`multiscale`"),
+        (lambda: recipes.build_energy_gan(2, objective="kl", regression_weight=1.0),
+         ValueError, "`regression_weight`"),
+        (lambda: recipes.build_energy_gan(2, teacher_epochs=-1), ValueError,
+         "`teacher_epochs`"),
         (lambda: recipes.build_energy_gan(2, multiscale=True, sigma_max=2.0,
                                           target_fraction=1.0), ValueError,
          "`target_fraction`"),

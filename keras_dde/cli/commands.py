@@ -14,6 +14,8 @@ from keras_dde.cli.image_runs import train_gan_images_and_draw
 from keras_dde.cli.image_runs import train_images_and_draw
 from keras_dde.cli.parser import PROG
 from keras_dde.cli.parser import UsageError
+from keras_dde.cli.parser import DISTILLATION_RUN_DEFAULTS
+from keras_dde.cli.parser import distills
 from keras_dde.cli.parser import is_image_data
 from keras_dde.cli.parser import model_kind
 from keras_dde.cli.parser import resolve_defaults
@@ -48,20 +50,36 @@ def train_command(args):
 
 def gan_command(args):
     """`keras-dde gan`: returns the exit status."""
-    data, out = _prepare_run(args, check=_check_multiscale_flags)
+    data, out = _prepare_run(args, check=_check_gan_flags)
     run = train_gan_images_and_draw if is_image_data(args.data) else train_gan_and_draw
-    multiscale = {}
-    if args.multiscale:
+    if distills(args):
+        # The covering GAN: `gan.fit` fits the teacher first, with its cosine
+        # over its own steps; `--epochs` counts the GAN's.
+        steps_per_epoch = -(-len(data) // args.batch_size)
+        teacher_epochs = args.teacher_epochs or DISTILLATION_RUN_DEFAULTS[
+            "teacher_epochs"]
+        model = dict(
+            objective="distillation", sigma_max=args.sigma_max,
+            generator_decay_steps=_training_steps(args, data),
+            target_fraction=args.target_fraction,
+            regression_weight=args.regression_weight,
+            teacher_epochs=teacher_epochs,
+            teacher_decay_steps=teacher_epochs * steps_per_epoch,
+        )
+    elif args.multiscale:
         sigma_max = args.sigma_max
         if sigma_max is None:
             rows = data.reshape(len(data), -1)
             sigma_max = sigma_max_for(np.cov(rows, rowvar=False), args.sigma)
-        multiscale = dict(
+        model = dict(
+            objective="kl",
             multiscale=True,
             sigma_max=sigma_max,
             generator_decay_steps=_training_steps(args, data),
             target_fraction=args.target_fraction,
         )
+    else:
+        model = dict(objective="kl")
     paths = run(
         data,
         out,
@@ -76,18 +94,33 @@ def gan_command(args):
         generator_learning_rate=args.generator_learning_rate,
         dde_learning_rate=args.dde_learning_rate,
         seed=args.seed,
-        **multiscale,
+        **{key: value for key, value in model.items() if value is not None},
     )
     return print_paths(paths)
 
 
-def _check_multiscale_flags(args):
-    given = [flag for flag, value in (("--sigma-max", args.sigma_max),
-                                      ("--target-fraction", args.target_fraction))
-             if value is not None]
-    if given and not args.multiscale:
-        raise UsageError(f"{' and '.join(given)} set the noise levels of "
+def _check_gan_flags(args):
+    """Usage errors of the model flags, before the data loads."""
+    if args.single_sigma and args.multiscale:
+        raise UsageError("--single-sigma and --multiscale exclude each other; "
+                         "drop one")
+    distilling = distills(args)
+    multiscale = [flag for flag, value in (("--sigma-max", args.sigma_max),
+                                           ("--target-fraction", args.target_fraction))
+                  if value is not None]
+    covering = [flag for flag, value in (
+        ("--regression-weight", args.regression_weight),
+        ("--teacher-epochs", args.teacher_epochs),
+    ) if value is not None]
+    if args.single_sigma and (multiscale or covering):
+        raise UsageError(f"{' and '.join(multiscale + covering)} set the multi-scale "
+                         "GAN; --single-sigma has one noise level: drop them")
+    if multiscale and not (distilling or args.multiscale):
+        raise UsageError(f"{' and '.join(multiscale)} set the noise levels of "
                          "--multiscale; add --multiscale or drop them")
+    if covering and not distilling:
+        raise UsageError(f"{' and '.join(covering)} set the covering GAN (the "
+                         "default on toys and files); drop them or --multiscale")
     if args.sigma_max is not None and args.sigma_max <= args.sigma:
         raise UsageError(f"--sigma-max ({args.sigma_max:g}) must be above --sigma "
                          f"({args.sigma:g})")

@@ -20,9 +20,12 @@ FAST = ["--epochs", "2", "--n-samples", "512", "--batch-size", "128", "--frames"
 # Three epochs with a 10-frame log schedule: frames at epochs 0, 1, 2 and 3.
 GAN_FAST = ["--epochs", "3", "--n-samples", "256", "--batch-size", "128",
             "--frames", "10", "--latent-dim", "2", "--quiet"]
+# The seed's single-sigma GAN (the default, the covering GAN, fits a teacher
+# first: test_gan_default_distils_a_teacher_fitted_first).
+GAN_SINGLE_FAST = [*GAN_FAST, "--single-sigma"]
 GAN_GIFS = ["den_fake.gif", "den_real.gif", "samples.gif"]
 # What a Ctrl-C must leave behind: the GIFs, and no model.
-COMMANDS = {"train": (FAST, ["training.gif"]), "gan": (GAN_FAST, GAN_GIFS)}
+COMMANDS = {"train": (FAST, ["training.gif"]), "gan": (GAN_SINGLE_FAST, GAN_GIFS)}
 
 
 def run(capsys, *argv):
@@ -50,7 +53,7 @@ def test_train_writes_model_pictures_and_gif(tmp_path, capsys):
 
 def test_gan_writes_model_pictures_and_gifs(tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["gan", "8gaussians", "--out", str(out), *GAN_FAST]
+    argv = ["gan", "8gaussians", "--out", str(out), *GAN_SINGLE_FAST]
     argv.remove("--quiet")
     code, stdout, err = run(capsys, *argv)
     assert code == 0, err
@@ -277,3 +280,44 @@ def test_the_terminal_shows_no_engine_start_up_lines_unless_asked(tmp_path):
         assert verbose.returncode == 2
         assert "absl::InitializeLog" in verbose.stderr, verbose.stderr
         assert verbose.stderr.strip().splitlines()[-1].startswith("keras-dde: error")
+
+
+@pytest.mark.slow
+def test_gan_default_distils_a_teacher_fitted_first(tmp_path, capsys, monkeypatch):
+    from keras_dde.models import energy_gan_objectives
+
+    # The regression warm-up's thousands of steps are measured in benchmarks/.
+    monkeypatch.setattr(energy_gan_objectives, "regression_warmup",
+                        lambda gan, steps, batch_size: None)
+    out = tmp_path / "covering"
+    code, _, err = run(capsys, "gan", "8gaussians", "--sigma", "0.2",
+                       "--teacher-epochs", "2", "--regression-weight", "0.5",
+                       "--target-fraction", "0.25", "--out", str(out), *GAN_FAST)
+    assert code == 0, err
+    gan = keras.models.load_model(out / "model.keras")
+    assert gan.objective == "distillation" and not gan.train_real
+    assert gan.regression_weight == 0.5 and gan.target_fraction == 0.25
+    data = toy2d("8gaussians", 256, seed=0)
+    # The teacher's fit sets sigma_max from its (maximum-likelihood) covariance.
+    top = np.sqrt(np.linalg.eigvalsh(np.cov(data, rowvar=False, bias=True))[-1])
+    for dde in (gan.real_dde, gan.fake_dde):
+        assert type(dde).__name__ == "MultiScaleDDE"
+        assert dde.noise_range == pytest.approx((0.2, top), rel=1e-5)
+    # 256 points at batch 128: the teacher's 2 epochs, then the GAN's 3.
+    assert int(gan.optimizer.optimizers["generator"].iterations) == 6
+
+
+@pytest.mark.parametrize(
+    "flags, words",
+    [
+        (["--single-sigma", "--sigma-max", "2"], "--sigma-max set the multi-scale"),
+        (["--single-sigma", "--regression-weight", "1"], "--regression-weight"),
+        (["--single-sigma", "--multiscale"], "exclude each other"),
+        (["--multiscale", "--teacher-epochs", "3"], "--teacher-epochs set the covering"),
+    ],
+)
+def test_gan_model_flags_that_conflict_are_usage_errors(tmp_path, capsys, flags, words):
+    out = tmp_path / "never"
+    code, _, err = run(capsys, "gan", "no-such-data", "--out", str(out), *flags)
+    assert code == 2 and words in err, err
+    assert not out.exists()

@@ -45,7 +45,12 @@ GAN_EXAMPLE = dict(
     name="8gaussians", n=RUN_DEFAULTS["gan"]["n_samples"],
     epochs=RUN_DEFAULTS["gan"]["epochs"],
     batch_size=RUN_DEFAULTS["gan"]["batch_size"],
+    objective="kl",  # The README's GIFs: the seed's GAN, as they always were.
 )
+# `keras-dde gan`'s default on toys, the covering GAN (distillation of a
+# MultiScaleDDE, `recipes.build_energy_gan`): GAN epochs after the teacher's
+# (benchmarks/results/energy_gan_distillation.md).
+DISTILLATION_RUN_DEFAULTS = dict(epochs=50, teacher_epochs=300)
 
 
 def is_image_data(name):
@@ -75,10 +80,18 @@ def resolve_defaults(args):
     defaults.update(IMAGE_RUN_DEFAULTS[command] if image else RUN_DEFAULTS[command])
     if image:
         defaults.update(IMAGE_MODEL_DEFAULTS[command])
+    if command == "gan" and distills(args):
+        defaults.update(DISTILLATION_RUN_DEFAULTS)
     for name in _RESOLVED[command]:
         if getattr(args, name, None) is None:
             setattr(args, name, defaults[name])
     return args
+
+
+def distills(args):
+    """Whether a `gan` run trains the covering GAN (distillation): on toys
+    and files, unless `--single-sigma` or `--multiscale` (the seed's KL)."""
+    return not (is_image_data(args.data) or args.single_sigma or args.multiscale)
 
 
 class UsageError(Exception):
@@ -210,19 +223,33 @@ def _add_train_arguments(train):
 
 def _add_gan_arguments(gan):
     model = recipe_defaults("gan")
+    gan.add_argument("--single-sigma", action="store_true",
+                     help="the seed's GAN: KL(q~||p~) against two single-sigma "
+                     "DDEs (default on toys and files: the covering GAN, a "
+                     "generator distilled from a MultiScaleDDE fitted first; "
+                     "images: single sigma)")
     gan.add_argument("--multiscale", action="store_true",
-                     help="two MultiScaleDDEs (noise levels up to the data's "
-                     "scale, which see the modes the generator misses) and a "
-                     "generator learning rate decayed by a cosine over the "
-                     "run; measured at --sigma 0.1")
+                     help="the seed's KL against two MultiScaleDDEs (noise "
+                     "levels up to the data's scale) with a generator learning "
+                     "rate decayed by a cosine over the run; measured at "
+                     "--sigma 0.1 and on Fashion-MNIST")
     gan.add_argument("--sigma-max", type=positive(float, "--sigma-max"),
-                     help="with --multiscale: the DDEs' largest noise level "
-                     "(default the data's largest principal std; Fashion-MNIST "
-                     "was measured at 2)")
+                     help="multi-scale: the DDEs' largest noise level (default "
+                     "the data's largest principal std; Fashion-MNIST was "
+                     "measured at 2)")
     gan.add_argument("--target-fraction", type=fraction,
-                     help="with --multiscale: the generator loss's share of "
-                     "samples at --sigma (default 0.5; Fashion-MNIST was "
-                     "measured at 0-0.05)")
+                     help="multi-scale: the generator loss's share of samples "
+                     "at --sigma (default 0.5; Fashion-MNIST was measured at "
+                     "0-0.05)")
+    gan.add_argument("--regression-weight",
+                     type=positive(float, "--regression-weight"),
+                     help="covering GAN: the weight of the regression onto the "
+                     "teacher's ODE samples (default 1)")
+    gan.add_argument("--teacher-epochs", type=positive(int, "--teacher-epochs"),
+                     help="covering GAN: epochs of the teacher MultiScaleDDE "
+                     f"(default {DISTILLATION_RUN_DEFAULTS['teacher_epochs']}; "
+                     f"--epochs then counts the GAN's, default "
+                     f"{DISTILLATION_RUN_DEFAULTS['epochs']})")
     gan.add_argument("--latent-dim", type=positive(int, "--latent-dim"),
                      help="size of the generator's latent noise (default "
                      f"{model['latent_dim']}; images "

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from keras_dde.cli.commands_test import run
+from keras_dde.cli.parser import DISTILLATION_RUN_DEFAULTS
 from keras_dde.cli.parser import RUN_DEFAULTS
 from keras_dde.cli.parser import IMAGE_MODEL_DEFAULTS
 from keras_dde.cli.parser import IMAGE_RUN_DEFAULTS
@@ -28,8 +29,15 @@ def test_defaults_are_the_recipes():
                  "dde_learning_rate", "seed"):
         assert getattr(gan, name) == defaults[name], name
     for args, command in ((train, "train"), (gan, "gan")):
-        for name, value in RUN_DEFAULTS[command].items():
+        expected = dict(RUN_DEFAULTS[command])
+        if command == "gan":  # The covering GAN counts its epochs after the teacher's.
+            expected["epochs"] = DISTILLATION_RUN_DEFAULTS["epochs"]
+        for name, value in expected.items():
             assert getattr(args, name) == value, (command, name)
+    single = resolve_defaults(
+        parser.parse_args(["gan", "8gaussians", "--out", "o", "--single-sigma"])
+    )
+    assert single.epochs == RUN_DEFAULTS["gan"]["epochs"]
 
 
 def test_image_and_multiscale_defaults_and_explicit_values_win():
@@ -81,8 +89,12 @@ def test_image_and_multiscale_defaults_and_explicit_values_win():
          "--dde-learning-rate"),
         (["gan", "8gaussians", "--out", "X", "--multiscale", "--target-fraction", "1"],
          r"--target-fraction must be a number in \[0, 1\); received '1'"),
-        (["gan", "8gaussians", "--out", "X", "--sigma-max", "2"],
+        (["gan", "fashion-mnist", "--out", "X", "--sigma-max", "2"],
          "--sigma-max set the noise levels of --multiscale; add --multiscale"),
+        (["gan", "8gaussians", "--out", "X", "--single-sigma", "--sigma-max", "2"],
+         "--sigma-max set the multi-scale GAN; --single-sigma has one noise level"),
+        (["gan", "8gaussians", "--out", "X", "--regression-weight", "0"],
+         "--regression-weight must be a positive float"),
         (["gan", "8gaussians", "--out", "X", "--multiscale", "--sigma", "0.3",
           "--sigma-max", "0.2"], r"--sigma-max \(0.2\) must be above --sigma \(0.3\)"),
         (["gan", "8gaussians", "--out", "X", "--width", "8"],

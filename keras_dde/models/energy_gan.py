@@ -6,10 +6,12 @@ from keras import ops
 
 from keras_dde import backend
 from keras_dde.layers.noise_pairing import NoisePairing
-from keras_dde.models.dde_model import DDEModel
+from keras_dde.models import energy_gan_objectives as objectives
+from keras_dde.models.energy_gan_checks import check_gan_arguments
+from keras_dde.models.energy_gan_checks import check_sigma_schedule
+from keras_dde.models.energy_gan_checks import latent_dim_of
 from keras_dde.optimizers.routed_optimizer import RoutedOptimizer
 from keras_dde.training.checked_model import CheckedModel
-from keras_dde.utils.shapes import declared_input_shape
 from keras_dde.utils.validation import check_positive_int
 from keras_dde.utils.validation import check_sigma
 
@@ -18,7 +20,20 @@ from keras_dde.utils.validation import check_sigma
 class EnergyGAN(CheckedModel):
     """A generator trained against two DDEs: one of the data, one of its samples.
 
-    The generator `G` minimises `KL(q~ || p~)` between the Gaussian-smoothed
+    Two objectives (`keras_dde.models.energy_gan_objectives`). With
+    `objective="distillation"`, the default for two `MultiScaleDDE`s, the
+    fitted real DDE is a frozen teacher: `fit` makes a bank of `n_pairs`
+    pairs `(z, x)` once, `x` the teacher's probability-flow ODE started from
+    `z` (`MultiScaleDDE.flow`), starts `fake_dde` from the teacher's weights,
+    and each train step updates `G` on `mean sigma_i^2 (s_fake - s_real)(x~)`
+    (fresh latents, levels as in step 2 below) plus `regression_weight`
+    times `|G(z) - x|^2` on a minibatch of the bank, then `fake_dde` as in
+    step 3. The regression anchors every mode with the teacher's mass; the
+    score difference sharpens (25gaussians at sigma 0.05:
+    `benchmarks/results/energy_gan_distillation.md`).
+
+    With `objective="kl"` (the seed's; the default for `DDEModel`s), `G`
+    minimises `KL(q~ || p~)` between the Gaussian-smoothed
     densities of its samples (`q~`, tracked by `fake_dde`) and of the data
     (`p~`, tracked by `real_dde`). Each train step:
 
@@ -46,7 +61,9 @@ class EnergyGAN(CheckedModel):
             features (16/25 modes on 25gaussians at 600 epochs, 2-4/25 with
             either), as `recipes.build_energy_gan(multiscale=True)` does.
         dde_steps: int, `fake_dde` updates per generator update.
-        train_real: bool; False keeps a pretrained `real_dde` frozen.
+        train_real: bool, or None (True for "kl", False for
+            "distillation", whose teacher must stay frozen); False keeps a
+            pretrained `real_dde` frozen.
         allow_different_sigma: bool; by default both DDEs must share sigma.
         sigma_schedule: optional noise-level schedule, a Keras
             learning-rate schedule of the generator step such as
@@ -63,6 +80,20 @@ class EnergyGAN(CheckedModel):
             modes (25gaussians: 34% within 3 std at 200 epochs); on
             Fashion-MNIST 0-0.05 kept all ten classes, 0.5 lost some
             (`benchmarks/results/`). Ignored for single-sigma DDEs.
+        objective: "kl", "distillation", or None: "distillation" for two
+            `MultiScaleDDE`s and a generator with at least one latent per
+            feature (the pairing uses the first `d`), else "kl".
+        regression_weight: float >= 0, the weight `lambda` of the
+            distillation's regression term.
+        n_pairs: int, the size of the distillation's bank of ODE pairs.
+        ode_steps: int, Heun steps of the teacher's ODE for the bank.
+        warmup_steps: int >= 0, "distillation"'s steps of the regression
+            alone, once, before the first train step (`energy_gan_objectives.
+            regression_warmup`: cheap, and the whole loss from scratch blurs).
+        teacher_epochs: int >= 0; 0 (default): "distillation" needs a
+            fitted `real_dde`; else `fit` first fits an unfitted one on its
+            array data for this many epochs (two `MultiScaleDDE`s may then
+            both have `sigma_max=None`: the teacher's fit sets it).
         **kwargs: standard `keras.Model` arguments.
 
     Example:
@@ -83,6 +114,9 @@ class EnergyGAN(CheckedModel):
 
     References:
         - [Bigdeli et al., 2020](https://arxiv.org/abs/2001.02728)
+        - [Yin et al., 2024](https://arxiv.org/abs/2311.18828)
+        - [Yin et al., 2024 (DMD2)](https://arxiv.org/abs/2405.14867)
+        - [Song et al., 2021](https://arxiv.org/abs/2011.13456)
     """
 
     def __init__(
@@ -91,80 +125,54 @@ class EnergyGAN(CheckedModel):
         real_dde,
         fake_dde,
         dde_steps=1,
-        train_real=True,
+        train_real=None,
         allow_different_sigma=False,
         sigma_schedule=None,
         seed=None,
         target_fraction=0.5,
+        objective=None,
+        regression_weight=1.0,
+        n_pairs=8192,
+        ode_steps=40,
+        teacher_epochs=0,
+        warmup_steps=4800,
         **kwargs,
     ):
-        if not isinstance(generator, keras.layers.Layer):
-            raise TypeError(
-                f"`generator` must be a Keras model; received "
-                f"{type(generator).__name__}. Use e.g. "
-                "`keras_dde.models.generator_mlp(latent_dim, output_dim)`."
-            )
-        for name, dde in (("real_dde", real_dde), ("fake_dde", fake_dde)):
-            if not isinstance(dde, DDEModel):
-                raise TypeError(
-                    f"`{name}` must be a keras_dde.DDEModel; received "
-                    f"{type(dde).__name__}."
-                )
-        if real_dde is fake_dde:
-            raise ValueError(
-                "`real_dde` and `fake_dde` must be different models; create two "
-                "`keras_dde.DDEModel` instances."
-            )
-        if real_dde.sigma != fake_dde.sigma and not allow_different_sigma:
-            raise ValueError(
-                f"`real_dde` has sigma {real_dde.sigma} but `fake_dde` has sigma "
-                f"{fake_dde.sigma}; the KL between smoothed densities needs the same "
-                "smoothing. Pass `allow_different_sigma=True` if this is intended."
-            )
-        real_top, fake_top = real_dde.noise_range[1], fake_dde.noise_range[1]
-        if real_top != fake_top:  # Also when one is an unknown (nan) sigma_max.
-            raise ValueError(
-                f"`real_dde` has noise levels up to {real_top} but `fake_dde` up "
-                f"to {fake_top} (None: a single-sigma `DDEModel`). Use two DDEs "
-                "of the same kind; two `MultiScaleDDE`s need the same "
-                "`sigma_max=`, passed explicitly."
-            )
-        if getattr(real_dde, "gaussian_base", False) != getattr(
-            fake_dde, "gaussian_base", False
-        ):
-            raise ValueError(
-                "`real_dde` and `fake_dde` must both have a Gaussian base or "
-                "both not: pass the same `gaussian_base=` to both `MultiScaleDDE`s."
-            )
+        check_gan_arguments(
+            generator, real_dde, fake_dde, allow_different_sigma, target_fraction,
+            objective,
+        )
         dde_steps = check_positive_int(dde_steps, "dde_steps")
-        if not (
-            isinstance(target_fraction, (int, float))
-            and not isinstance(target_fraction, bool)
-            and 0 <= target_fraction < 1
-        ):
-            raise ValueError(
-                "`target_fraction` must be a number in [0, 1); received "
-                f"{target_fraction!r}."
-            )
-        _check_sigma_schedule(sigma_schedule, train_real, allow_different_sigma)
+        distillation = objectives.check_distillation_settings(
+            regression_weight, n_pairs, ode_steps, teacher_epochs, warmup_steps
+        )
         super().__init__(**kwargs)
         self.generator = generator
         self.real_dde = real_dde
         self.fake_dde = fake_dde
         self.dde_steps = dde_steps
-        self.train_real = bool(train_real)
         self.allow_different_sigma = bool(allow_different_sigma)
         self.sigma_schedule = sigma_schedule
         self.seed = seed
         self.target_fraction = float(target_fraction)
-        self.latent_dim = _latent_dim(generator)
+        self.latent_dim = latent_dim_of(generator)
         # One random stream for the latents and the noise, as before the
         # noise went through `NoisePairing`: the layer owns (and saves) it.
         self.noise = NoisePairing(seed=seed, name="noise")
         self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
         self.real_loss_tracker = keras.metrics.Mean(name="real_dde_loss")
         self.fake_loss_tracker = keras.metrics.Mean(name="fake_dde_loss")
+        self.regression_loss_tracker = keras.metrics.Mean(name="regression_loss")
         self._check_shapes()
+        self.objective = objectives.resolve_objective(
+            objective, real_dde, fake_dde, self.latent_dim, self.sample_shape
+        )
+        self.train_real = objectives.resolve_train_real(train_real, self.objective)
+        check_sigma_schedule(sigma_schedule, self.train_real, allow_different_sigma)
+        for name, value in distillation.items():  # regression_weight, ...
+            setattr(self, name, value)
+        if self.objective == "distillation":
+            objectives.add_pair_bank(self)
         self.build((None, self.latent_dim))
 
     @property
@@ -303,11 +311,15 @@ class EnergyGAN(CheckedModel):
         if self.train_real:
             loss = self.real_dde.dde_update(x, sample_weight, self.optimizer)
             self.real_loss_tracker.update_state(loss)
-        generator_variables = self.generator.trainable_variables
-        loss, grads = backend.value_and_grad(
-            lambda: self.generator_loss(batch_size), generator_variables
-        )
-        self.optimizer.apply(grads, generator_variables)
+        if self.objective == "distillation":
+            loss, regression = objectives.distillation_update(self, batch_size)
+            self.regression_loss_tracker.update_state(regression)
+        else:
+            generator_variables = self.generator.trainable_variables
+            loss, grads = backend.value_and_grad(
+                lambda: self.generator_loss(batch_size), generator_variables
+            )
+            self.optimizer.apply(grads, generator_variables)
         self.generator_loss_tracker.update_state(loss)
         for _ in range(self.dde_steps):
             samples = ops.stop_gradient(
@@ -324,7 +336,12 @@ class EnergyGAN(CheckedModel):
         self.real_loss_tracker.update_state(
             self.real_dde.compute_dde_loss(x, sample_weight)
         )
-        self.generator_loss_tracker.update_state(self.generator_loss(batch_size))
+        if self.objective == "distillation":
+            dm, regression = objectives.distillation_losses(self, batch_size)
+            self.generator_loss_tracker.update_state(dm)
+            self.regression_loss_tracker.update_state(regression)
+        else:
+            self.generator_loss_tracker.update_state(self.generator_loss(batch_size))
         self.fake_loss_tracker.update_state(self.fake_dde.compute_dde_loss(samples))
         return self._logs()
 
@@ -336,6 +353,8 @@ class EnergyGAN(CheckedModel):
         trackers = [self.generator_loss_tracker, self.fake_loss_tracker]
         if self.train_real:
             trackers.insert(1, self.real_loss_tracker)
+        if self.objective == "distillation":
+            trackers.insert(1, self.regression_loss_tracker)
         return trackers
 
     @property
@@ -365,6 +384,10 @@ class EnergyGAN(CheckedModel):
             check_sigma(
                 float(ops.convert_to_numpy(self.sigma_schedule(step))),
                 f"sigma_schedule({step})",
+            )
+        if self.objective == "distillation":
+            objectives.prepare_distillation(
+                self, args[0] if args else kwargs.get("x"), kwargs.get("batch_size")
             )
         return super().fit(*args, **kwargs)
 
@@ -405,6 +428,12 @@ class EnergyGAN(CheckedModel):
                 ),
                 "seed": self.seed,
                 "target_fraction": self.target_fraction,
+                "objective": self.objective,
+                "regression_weight": self.regression_weight,
+                "n_pairs": self.n_pairs,
+                "ode_steps": self.ode_steps,
+                "teacher_epochs": self.teacher_epochs,
+                "warmup_steps": self.warmup_steps,
             }
         )
         return config
@@ -417,33 +446,3 @@ class EnergyGAN(CheckedModel):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
 
-
-def _check_sigma_schedule(schedule, train_real, allow_different_sigma):
-    if schedule is None:
-        return
-    if not callable(schedule) or not hasattr(schedule, "get_config"):
-        raise TypeError(
-            "`sigma_schedule` must be a serializable schedule of the step "
-            "count, e.g. keras_dde.schedules.GeometricSigmaDecay or a "
-            f"keras.optimizers.schedules object; received {type(schedule).__name__}."
-        )
-    if not train_real:
-        raise ValueError(
-            "`sigma_schedule` needs `train_real=True`: a frozen real DDE only "
-            "knows the sigma it was trained at."
-        )
-    if allow_different_sigma:
-        raise ValueError(
-            "`sigma_schedule` sets one sigma for both DDEs; it cannot be "
-            "combined with `allow_different_sigma=True`."
-        )
-
-
-def _latent_dim(generator):
-    shape = declared_input_shape(generator)
-    if shape is None or len(shape) != 1:
-        raise ValueError(
-            "`generator` must be a functional Keras model with one input of "
-            "shape (batch, latent_dim), e.g. keras_dde.models.generator_mlp."
-        )
-    return int(shape[0])

@@ -9,7 +9,11 @@ the network keeps one constant. The default estimates `log Z` of `s(., sigma)`
 itself, as `DDEModel` does (IS from the data's Gaussian mixture up to 16
 features, AIS above): measured, it is the more accurate of the two. Sampling
 anneals Langevin dynamics down the same levels (NCSN; Song & Ermon, 2019),
-then corrects with MALA at `sigma`.
+then corrects with MALA at `sigma`; or, deterministically, follows the
+probability-flow ODE `dx/dsigma = -sigma * grad_x s(x, sigma)` over the same
+levels (`flow`, `sample(method="ode")`), whose instantaneous change of
+variables gives the flow model's exact log-likelihood (`log_prob(method="ode")`;
+Song et al., 2021).
 """
 
 import math
@@ -23,6 +27,8 @@ from keras_dde.models.normalized_density import DEFAULT_IS_SAMPLES
 from keras_dde.partition.gaussian_proposal import GaussianProposal
 from keras_dde.partition.importance_sampling import importance_sampling
 from keras_dde.sampling.annealed_langevin import annealed_langevin
+from keras_dde.sampling.probability_flow import probability_flow
+from keras_dde.sampling.probability_flow import probability_flow_log_prob
 from keras_dde.utils.validation import check_data
 from keras_dde.utils.validation import check_positive_int
 from keras_dde.utils.validation import check_seed
@@ -94,15 +100,43 @@ class MultiScaleDensity:
             return log_z, stderr, {"method": "limit", "n_samples": n_samples, "ess": ess}
         return log_z, stderr
 
-    def log_prob(self, x, sigma=None, batch_size=DEFAULT_BATCH_SIZE):
-        """Normalised `s(x, sigma) - log Z`, float32 numpy `(n,)`.
+    def log_prob(
+        self, x, sigma=None, batch_size=DEFAULT_BATCH_SIZE, method="energy",
+        ode_steps=40, divergence="auto", n_probes=1, seed=None,
+    ):
+        """Normalised log-density at `sigma`, float32 numpy `(n,)`.
 
-        Uses the cached `log Z` of the last `log_partition` call (running
-        `log_partition()` first if there is none); warns if it is stale.
+        `method="energy"` (default) is `s(x, sigma) - log Z`, with the cached
+        `log Z` of the last `log_partition` call (running `log_partition()`
+        first if there is none; it warns if that is stale). `method="ode"` is
+        the exact log-likelihood of the probability-flow model that
+        `sample(method="ode")` draws from: the ODE and the trace of its
+        Jacobian integrated (Heun, `ode_steps`) from `x` up to `sigma_max`,
+        plus `log N(x(sigma_max); m, C + sigma_max^2 I)`
+        (`keras_dde.sampling.probability_flow_log_prob`; `divergence`,
+        `n_probes` and `seed` are its Hutchinson settings above 16 features).
         """
         x = check_data(x, "x", self.feature_shape)
         batch_size = check_positive_int(batch_size, "batch_size")
         self._log_sigma(sigma)  # Checks the level before any work.
+        if method not in ("energy", "ode"):
+            raise ValueError(
+                f"`method` must be 'energy' or 'ode'; received {method!r}."
+            )
+        if method == "ode":
+            proposal = self._limit_proposal()
+            level = self.sigma if sigma is None else float(sigma)
+            flat = x.reshape(len(x), -1)
+            return np.concatenate([
+                ops.convert_to_numpy(probability_flow_log_prob(
+                    self._flat_energy_fn(), flat[i : i + batch_size], level,
+                    self.sigma_max,
+                    lambda y: proposal.log_prob_whitened(proposal.to_whitened(y)),
+                    n_steps=ode_steps, divergence=divergence, n_probes=n_probes,
+                    seed=seed,
+                ))
+                for i in range(0, len(flat), batch_size)
+            ]).astype("float32")
         cached = self.log_partition_cache.load(self.network.weights)
         log_z = self.log_partition(verbose=0)[0] if cached is None else cached[0]
         energies = [
@@ -111,11 +145,57 @@ class MultiScaleDensity:
         ]
         return (np.concatenate(energies) - log_z).astype("float32")
 
+    def _flat_energy_fn(self):
+        """`s(x, sigma)` of flat `x` `(n, d)` and a scalar tensor `sigma`."""
+
+        def energy_fn(x, sigma):
+            x = ops.reshape(x, (-1, *self.feature_shape))
+            log_sigma = ops.full((ops.shape(x)[0],), ops.log(sigma))
+            return self._joint_energy(x, log_sigma)
+
+        return energy_fn
+
+    def flow(self, u, ode_steps=40, batch_size=DEFAULT_BATCH_SIZE):
+        """The probability-flow map from whitened starts `u` to samples.
+
+        `u` `(n, d)` (`d` the number of features) gives the starts
+        `x = m + L u`, `L L^T = C + sigma_max^2 I` (the data's moments), at
+        `sigma_max`; the ODE `dx/dsigma = -sigma * grad_x s(x, sigma)` takes
+        them down to `sigma` with `ode_steps` Heun steps
+        (`keras_dde.sampling.probability_flow`). Deterministic: the same `u`
+        gives the same samples, as `EnergyGAN`'s distillation needs.
+
+        Returns:
+            float32 numpy `(n, *features)`.
+        """
+        proposal = self._limit_proposal()
+        u = np.asarray(u, dtype="float32")
+        if u.ndim != 2 or u.shape[1] != proposal.dim:
+            raise ValueError(
+                f"`u` must have shape (n, {proposal.dim}) (one whitened start "
+                f"per sample); received shape {u.shape}."
+            )
+        batch_size = check_positive_int(batch_size, "batch_size")
+        energy_fn = self._flat_energy_fn()
+        out = [
+            ops.convert_to_numpy(probability_flow(
+                energy_fn, proposal.from_whitened(ops.convert_to_tensor(u[i : i + batch_size])),
+                self.sigma_max, self.sigma, ode_steps,
+            ))
+            for i in range(0, len(u), batch_size)
+        ]
+        return np.concatenate(out).reshape((len(u), *self.feature_shape))
+
     def sample(
         self, n, n_levels=10, steps_per_level=50, step_scale=0.1, n_steps=100,
-        seed=None, verbose="auto", return_info=False, **kwargs,
+        seed=None, verbose="auto", return_info=False, method="langevin",
+        ode_steps=40, **kwargs,
     ):
         """Draws `n` samples by annealed Langevin dynamics, then MALA.
+
+        With `method="ode"`, deterministically instead: `flow` of `n`
+        standard normal starts (`ode_steps` Heun steps; the Langevin and
+        MALA settings do not apply).
 
         Chains start from `N(m, C + sigma_max^2 I)` and run
         `keras_dde.sampling.annealed_langevin` over `n_levels` geometric
@@ -125,8 +205,18 @@ class MultiScaleDensity:
 
         References:
             - [Song & Ermon, 2019](https://arxiv.org/abs/1907.05600)
+            - [Song et al., 2021](https://arxiv.org/abs/2011.13456)
         """
         n = check_positive_int(n, "n")
+        if method not in ("langevin", "ode"):
+            raise ValueError(
+                f"`method` must be 'langevin' or 'ode'; received {method!r}."
+            )
+        if method == "ode":
+            dim = int(np.prod(self.feature_shape))
+            rng = np.random.default_rng(None if seed is None else check_seed_int(seed))
+            samples = self.flow(rng.standard_normal((n, dim)), ode_steps)
+            return (samples, {"method": "ode"}) if return_info else samples
         seed = check_seed(seed)
         proposal = self._limit_proposal()
         levels = np.geomspace(self.sigma_max, self.sigma, n_levels)
@@ -149,3 +239,12 @@ class MultiScaleDensity:
             n, n_steps=n_steps, init=ops.convert_to_numpy(x), seed=seed,
             verbose=verbose, return_info=return_info, **kwargs,
         )
+
+
+def check_seed_int(seed):
+    """`seed` as an int for numpy (None or an int; no `SeedGenerator`)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(
+            f"`seed` must be None or an int with `method='ode'`; received {seed!r}."
+        )
+    return int(seed)

@@ -1,0 +1,193 @@
+"""`EnergyGAN(objective="distillation")`: a frozen teacher, ODE pairs, checks.
+
+The known answer: a teacher whose energy is the exact smoothed Gaussian
+`N(MU, (TAU^2 + sigma^2) I)` (data with those exact moments), so the bank's
+ODE samples are `MU + sqrt(TAU^2 + sigma^2) z[:, :2]`, and a linear generator
+regressed on them must find that map.
+"""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import keras_dde
+from keras_dde.models import energy_gan_objectives as objectives
+from keras_dde.models.energy_gan import EnergyGAN
+from keras_dde.models.multi_scale_dde import MultiScaleDDE
+from keras_dde.models.multi_scale_density_test import MU
+from keras_dde.models.multi_scale_density_test import TAU
+from keras_dde.models.multi_scale_density_test import exact_model
+
+SIGMA, SIGMA_MAX = 0.1, 2.0
+
+
+def msdde(seed=0, sigma_max=SIGMA_MAX, width=16):
+    energy = keras_dde.models.conditional_energy_mlp(2, width=width, depth=1)
+    return MultiScaleDDE(energy, sigma=SIGMA, sigma_max=sigma_max, seed=seed,
+                         gaussian_base=False)
+
+
+def linear_generator(latent_dim=3, output_dim=2):
+    latents = keras.Input((latent_dim,))
+    return keras.Model(latents, keras.layers.Dense(output_dim)(latents))
+
+
+def compiled(gan):
+    gan.compile(
+        generator_optimizer=keras.optimizers.Adam(1e-3),
+        dde_optimizer=keras.optimizers.Adam(1e-3),
+    )
+    return gan
+
+
+def fitted_teacher(x, seed=0):
+    teacher = msdde(seed)
+    teacher.compile(keras.optimizers.Adam(1e-3))
+    teacher.fit(x, batch_size=128, epochs=1, verbose=0)
+    return teacher
+
+
+def data(n=256):
+    return keras_dde.datasets.toy2d("8gaussians", n, seed=0)
+
+
+def test_the_default_objective_follows_the_ddes():
+    keras.utils.set_random_seed(0)
+    gan = EnergyGAN(linear_generator(), msdde(), msdde(1))
+    assert gan.objective == "distillation" and not gan.train_real
+    assert "regression_loss" in [m.name for m in gan.metrics]
+    single = EnergyGAN(
+        linear_generator(),
+        keras_dde.DDEModel(keras_dde.models.energy_mlp(2, width=8), sigma=0.1),
+        keras_dde.DDEModel(keras_dde.models.energy_mlp(2, width=8), sigma=0.1),
+    )
+    assert single.objective == "kl" and single.train_real
+    assert "regression_loss" not in [m.name for m in single.metrics]
+    # One latent for two features cannot pair with the ODE's starts.
+    assert EnergyGAN(linear_generator(1), msdde(), msdde(1)).objective == "kl"
+
+
+@pytest.mark.parametrize(
+    "build, error, match",
+    [
+        (lambda: EnergyGAN(linear_generator(), msdde(), msdde(1), objective="w"),
+         ValueError, "`objective`"),
+        (lambda: EnergyGAN(linear_generator(1), msdde(), msdde(1),
+                           objective="distillation"), ValueError, "latent_dim"),
+        (lambda: EnergyGAN(linear_generator(), msdde(), msdde(1), train_real=True),
+         ValueError, "train_real"),
+        (lambda: EnergyGAN(linear_generator(), msdde(), msdde(1, sigma_max=3.0)),
+         ValueError, "sigma_max"),
+        (lambda: EnergyGAN(
+            linear_generator(), msdde(),
+            keras_dde.DDEModel(keras_dde.models.energy_mlp(2, width=8), sigma=SIGMA),
+            objective="distillation"), ValueError, "same kind"),
+        (lambda: EnergyGAN(linear_generator(), msdde(), msdde(1),
+                           regression_weight=-1.0), ValueError, "`regression_weight`"),
+        (lambda: EnergyGAN(linear_generator(), msdde(), msdde(1), warmup_steps=-1),
+         ValueError, "`warmup_steps`"),
+        (lambda: EnergyGAN(linear_generator(), msdde(), msdde(1), n_pairs=0),
+         ValueError, "`n_pairs`"),
+        (lambda: EnergyGAN(linear_generator(), msdde(None), msdde(1, None),
+                           objective="kl"), ValueError, "sigma_max"),
+    ],
+)
+def test_bad_settings_are_refused(build, error, match):
+    with pytest.raises(error, match=match):
+        build()
+
+
+def test_an_unfitted_teacher_is_refused_before_any_training():
+    gan = compiled(EnergyGAN(linear_generator(), msdde(), msdde(1)))
+    before = [np.array(w) for w in gan.generator.weights]
+    with pytest.raises(ValueError, match="`real_dde` has not been fitted"):
+        gan.fit(data(), batch_size=64, epochs=1, verbose=0)
+    for old, new in zip(before, gan.generator.weights):
+        np.testing.assert_array_equal(old, ops.convert_to_numpy(new))
+    assert float(ops.convert_to_numpy(gan.pairs_made)) == 0.0
+
+
+def test_data_of_another_shape_than_the_generator_is_refused():
+    x3 = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+    energy = keras_dde.models.conditional_energy_mlp(3, width=8, depth=1)
+    teacher = MultiScaleDDE(energy, sigma=SIGMA, sigma_max=SIGMA_MAX,
+                            gaussian_base=False)
+    teacher.compile(keras.optimizers.Adam(1e-3))
+    teacher.fit(x3, batch_size=32, epochs=1, verbose=0)
+    fake = MultiScaleDDE(keras_dde.models.conditional_energy_mlp(3, width=8, depth=1),
+                         sigma=SIGMA, sigma_max=SIGMA_MAX, gaussian_base=False)
+    gan = compiled(EnergyGAN(linear_generator(3, 3), teacher, fake))
+    with pytest.raises(ValueError, match="`generator`"):
+        gan.fit(data(64), batch_size=32, epochs=1, verbose=0)
+
+
+@pytest.mark.slow
+def test_warmup_regression_finds_the_exact_flow_map():
+    # The teacher's ODE maps z to MU + sqrt(TAU^2 + SIGMA^2) z[:, :2] exactly;
+    # the linear generator must learn that (and ignore its third latent).
+    teacher = exact_model(SIGMA, SIGMA_MAX)
+    keras.utils.set_random_seed(0)
+    gan = compiled(EnergyGAN(
+        linear_generator(), teacher, msdde(1), n_pairs=1024, ode_steps=40,
+        warmup_steps=4000, seed=0,
+    ))
+    # `fit`'s first work, without its GAN epochs (whose fake DDE is untrained).
+    objectives.prepare_distillation(gan, np.zeros((64, 2), "float32") + MU, 128)
+    assert float(ops.convert_to_numpy(gan.pairs_made)) == 1.0
+    z = ops.convert_to_numpy(gan.pair_latents)
+    scale = math.sqrt(TAU**2 + SIGMA**2)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(gan.pair_samples), MU + scale * z[:, :2], atol=3e-3
+    )
+    kernel, bias = (ops.convert_to_numpy(w) for w in gan.generator.weights)
+    np.testing.assert_allclose(kernel, np.vstack([scale * np.eye(2), [[0, 0]]]),
+                               atol=0.01)
+    np.testing.assert_allclose(bias, MU, atol=0.01)
+
+
+@pytest.mark.slow
+def test_distillation_trains_the_generator_only_and_survives_saving(tmp_path):
+    x = data()
+    teacher = fitted_teacher(x)
+    teacher_weights = [np.array(w) for w in teacher.network.weights]
+    keras.utils.set_random_seed(1)
+    generator = keras_dde.models.generator_mlp(3, 2, width=16, depth=1)
+    gan = compiled(EnergyGAN(generator, teacher, msdde(1), n_pairs=256,
+                             ode_steps=8, warmup_steps=20, seed=2))
+    history = gan.fit(x, batch_size=64, epochs=2, verbose=0)
+    for name in ("generator_loss", "regression_loss", "fake_dde_loss"):
+        assert np.isfinite(history.history[name]).all(), name
+    assert "real_dde_loss" not in history.history
+    for old, new in zip(teacher_weights, teacher.network.weights):
+        np.testing.assert_array_equal(old, ops.convert_to_numpy(new))
+    # The bank is the teacher's flow of its latents.
+    z = ops.convert_to_numpy(gan.pair_latents)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(gan.pair_samples), teacher.flow(z[:, :2], ode_steps=8),
+        atol=1e-4,
+    )
+    path = tmp_path / "gan.keras"
+    gan.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.objective == "distillation" and loaded.warmup_steps == 20
+    np.testing.assert_allclose(loaded.generate(16, seed=3), gan.generate(16, seed=3),
+                               atol=1e-6)
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(loaded.pair_samples), ops.convert_to_numpy(gan.pair_samples)
+    )
+    # The loaded bank is kept: training resumes without a fitted-teacher check.
+    history = loaded.fit(x, batch_size=64, epochs=1, verbose=0)
+    assert np.isfinite(history.history["regression_loss"]).all()
+
+
+def test_config_round_trip_keeps_the_objective():
+    keras.utils.set_random_seed(0)
+    gan = EnergyGAN(linear_generator(), msdde(), msdde(1), regression_weight=0.5,
+                    n_pairs=64, ode_steps=5, teacher_epochs=3, warmup_steps=7)
+    clone = EnergyGAN.from_config(gan.get_config())
+    for name in ("objective", "regression_weight", "n_pairs", "ode_steps",
+                 "teacher_epochs", "warmup_steps", "train_real"):
+        assert getattr(clone, name) == getattr(gan, name), name
