@@ -71,7 +71,16 @@ def probability_flow(energy_fn, x, sigma_start, sigma_end, n_steps=40):
 
     Example:
     ```python
-    x = probability_flow(lambda x, s: dde_energy(x, s), x_max, 2.0, 0.05)
+    from keras import ops
+    from keras_dde.sampling.probability_flow import probability_flow
+
+    def energy_fn(x, sigma):  # unit Gaussian data smoothed: N(0, (1 + sigma^2) I)
+        return -ops.sum(x**2, axis=-1) / (2 * (1 + sigma**2))
+
+    start = np.sqrt(5.0) * np.random.default_rng(0).normal(size=(1000, 2))
+    x = probability_flow(energy_fn, start.astype("float32"), 2.0, 0.05)
+    # x ~ N(0, (1 + 0.05^2) I); a MultiScaleDDE's energy and its levels
+    # work alike: `MultiScaleDDE.flow` and `sample(method="ode")` do this.
     ```
 
     References:
@@ -152,7 +161,18 @@ def probability_flow_log_prob(
 
     Example:
     ```python
-    log_p = probability_flow_log_prob(energy_fn, x, 0.1, 2.0, start.log_prob)
+    from keras import ops
+    from keras_dde.sampling.probability_flow import probability_flow_log_prob
+
+    def energy_fn(x, sigma):  # unit Gaussian data smoothed: N(0, (1 + sigma^2) I)
+        return -ops.sum(x**2, axis=-1) / (2 * (1 + sigma**2))
+
+    def log_prob_end(y):  # N(0, 5 I) in 2-D, the density at sigma_max = 2
+        return -ops.sum(y**2, axis=-1) / 10.0 - np.log(2 * np.pi * 5.0)
+
+    x = np.random.default_rng(0).normal(size=(100, 2)).astype("float32")
+    log_p = probability_flow_log_prob(energy_fn, x, 0.1, 2.0, log_prob_end)
+    # = log N(x; 0, 1.01 I) within the ODE's discretisation error
     ```
 
     References:

@@ -277,8 +277,11 @@ class PanelState:
                 )
             common.update(learning_rate=lr)
         else:  # The panel's network is the generator's too; the DDEs learn 2x faster.
+            # The seed's GAN: the covering GAN's first `fit` trains its
+            # teacher and a regression warm-up before any frame is drawn.
             common.update(generator_width=width, generator_depth=depth,
-                          generator_learning_rate=lr, dde_learning_rate=2 * lr)
+                          generator_learning_rate=lr, dde_learning_rate=2 * lr,
+                          objective="kl")
         return recipes.build_model(mode, (2,), **common)
 
     def _fit(self, settings):
