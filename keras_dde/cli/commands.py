@@ -55,7 +55,6 @@ def gan_command(args):
     if distills(args):
         # The covering GAN: `gan.fit` fits the teacher first, with its cosine
         # over its own steps; `--epochs` counts the GAN's.
-        steps_per_epoch = -(-len(data) // args.batch_size)
         teacher_epochs = args.teacher_epochs or DISTILLATION_RUN_DEFAULTS[
             "teacher_epochs"]
         model = dict(
@@ -64,7 +63,7 @@ def gan_command(args):
             target_fraction=args.target_fraction,
             regression_weight=args.regression_weight,
             teacher_epochs=teacher_epochs,
-            teacher_decay_steps=teacher_epochs * steps_per_epoch,
+            teacher_decay_steps=_steps(teacher_epochs, len(data), args.batch_size),
         )
     elif args.multiscale:
         sigma_max = args.sigma_max
@@ -121,23 +120,29 @@ def _check_gan_flags(args):
     if covering and not distilling:
         raise UsageError(f"{' and '.join(covering)} set the covering GAN (the "
                          "default on toys and files); drop them or --multiscale")
-    if args.sigma_max is not None and args.sigma_max <= args.sigma:
-        raise UsageError(f"--sigma-max ({args.sigma_max:g}) must be above --sigma "
-                         f"({args.sigma:g})")
+    _check_sigma_max_above_sigma(args)
 
 
 def _check_train_flags(args):
     if args.single_sigma and args.sigma_max is not None:
         raise UsageError("--sigma-max sets the MultiScaleDDE's noise levels; "
                          "drop --single-sigma or --sigma-max")
+    _check_sigma_max_above_sigma(args)
+
+
+def _check_sigma_max_above_sigma(args):
     if args.sigma_max is not None and args.sigma_max <= args.sigma:
         raise UsageError(f"--sigma-max ({args.sigma_max:g}) must be above --sigma "
                          f"({args.sigma:g})")
 
 
 def _training_steps(args, data):
+    return _steps(args.epochs, len(data), args.batch_size)
+
+
+def _steps(epochs, n_samples, batch_size):
     # `fit`'s steps over the run: the last batch of an epoch may be short.
-    return args.epochs * -(-len(data) // args.batch_size)
+    return epochs * -(-n_samples // batch_size)
 
 
 def examples_command(args):
@@ -153,7 +158,7 @@ def examples_command(args):
         "model": None,
     }
     # The `train` command's default model, its learning rate decayed over the run.
-    steps = args.epochs * -(-EXAMPLE["n"] // EXAMPLE["batch_size"])
+    steps = _steps(args.epochs, EXAMPLE["n"], EXAMPLE["batch_size"])
     _run_example(train_and_draw, dict(EXAMPLE, epochs=args.epochs), out,
                  dde_names, frames=50, progress=progress, kind="multiscale",
                  decay_steps=steps)

@@ -8,11 +8,10 @@ import argparse
 import math
 
 from keras_dde.recipes import recipe_defaults
+from keras_dde.utils.startup_logs import COMMAND
+from keras_dde.utils.startup_logs import VERBOSE_VARIABLE
 
-PROG = "keras-dde"
-# Set to 1 (or pass --verbose) to see TensorFlow's start-up log lines, which
-# `keras_dde.utils.startup_logs` keeps off the command's terminal.
-VERBOSE_VARIABLE = "KERAS_DDE_VERBOSE"
+PROG = COMMAND  # the console script's name (pyproject.toml)
 # Run settings of each command; the model settings are the recipes' defaults.
 # The EnergyGAN's are those of benchmarks/energy_gan.py, measured to cover all
 # 8 modes of 8gaussians with ~96% of the samples within 3 std of a mode.
