@@ -40,6 +40,8 @@ from sklearn.neighbors import KernelDensity
 import keras_dde
 from keras_dde.estimators import DDEDensity
 
+from multiscale import place_rotated_gaussians
+
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "bandwidth_selection.md")
 _CENTERS = np.array([[-3.0, -3.0], [3.0, -3.0], [-3.0, 3.0], [3.0, 3.0], [0.0, -0.5]])
 _STDS = np.array([[0.5, 0.2], [0.35, 0.15], [0.6, 0.25], [0.3, 0.3], [0.45, 0.15]])
@@ -56,11 +58,7 @@ def mixture(n, seed):
     rng = np.random.default_rng(seed)
     component = rng.choice(5, size=n, p=_WEIGHTS)
     x = np.empty((n, 2))
-    for k in range(5):
-        idx = component == k
-        c, s = np.cos(_ANGLES[k]), np.sin(_ANGLES[k])
-        z = rng.standard_normal((idx.sum(), 2)) * _STDS[k]
-        x[idx] = _CENTERS[k] + z @ np.array([[c, s], [-s, c]])
+    place_rotated_gaussians(x, component, rng, _CENTERS, _STDS, _ANGLES)
     return x.astype("float32"), component
 
 

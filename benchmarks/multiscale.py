@@ -42,16 +42,22 @@ _WEIGHTS = np.array([0.22, 0.1, 0.18, 0.12, 0.13, 0.25])  # The last is the ring
 _RING = (np.array([0.0, 1.0]), 1.3, 0.12)  # center, radius, radial std
 
 
+def place_rotated_gaussians(x, component, rng, centers, stds, angles):
+    """Fills the rows of `x` of components `0 .. len(centers) - 1` with draws
+    from Gaussians of those centres, per-axis stds and rotation angles."""
+    for k in range(len(centers)):
+        idx = component == k
+        c, s = np.cos(angles[k]), np.sin(angles[k])
+        z = rng.standard_normal((idx.sum(), 2)) * stds[k]
+        x[idx] = centers[k] + z @ np.array([[c, s], [-s, c]])
+
+
 def mixture(n, seed):
     """`(x, component)`: five rotated Gaussians and a ring, float32 `(n, 2)`."""
     rng = np.random.default_rng(seed)
     component = rng.choice(6, size=n, p=_WEIGHTS)
     x = np.empty((n, 2))
-    for k in range(5):
-        idx = component == k
-        c, s = np.cos(_ANGLES[k]), np.sin(_ANGLES[k])
-        z = rng.standard_normal((idx.sum(), 2)) * _STDS[k]
-        x[idx] = _CENTERS[k] + z @ np.array([[c, s], [-s, c]])
+    place_rotated_gaussians(x, component, rng, _CENTERS, _STDS, _ANGLES)
     idx = component == 5
     theta = rng.uniform(0, 2 * np.pi, idx.sum())
     radius = _RING[1] + _RING[2] * rng.standard_normal(idx.sum())
