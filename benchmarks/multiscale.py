@@ -18,7 +18,7 @@ held-out points, after removing ONE global constant (the mean offset):
   what `log_prob` gets wrong on average.
 
 It also times training, and the cost of one training step of `MultiScaleDDE`
-relative to `DDEModel` on DESIGN.md's configuration (2-32-32-32-1 tanh,
+relative to `DDEModel` on the reference configuration (2-32-32-32-1 tanh,
 batch 512, sigma 0.1, two spirals), both in this process. The table goes to
 `benchmarks/results/multiscale.md`.
 """
@@ -226,7 +226,7 @@ def main():
         )
     lines += [
         "",
-        "Step cost on DESIGN.md's configuration (2-32-32-32-1 tanh, batch 512; "
+        "Step cost on the reference configuration (2-32-32-32-1 tanh, batch 512; "
         "the conditional network adds the default 32 // 2 = 16 damped Fourier "
         f"features): DDEModel {1e3 * cost['dde']:.2f} ms, MultiScaleDDE "
         f"{1e3 * cost['multiscale']:.2f} ms, ratio {ratio:.2f} (budget 3); with 64 "

@@ -1,6 +1,6 @@
 """Training throughput: `DDEModel.fit` against the seed tutorial's recipe.
 
-Workload (DESIGN.md's reference figures): 2-D two spirals, a 2-32-32-32-1 tanh
+Workload (the project's reference configuration): 2-D two spirals, a 2-32-32-32-1 tanh
 MLP, batch 512, sigma 0.1, Adam. Each configuration runs in a fresh
 subprocess (a Keras backend is fixed per process); the configurations
 alternate over several rounds and the medians are reported, so a noisy,

@@ -1,4 +1,4 @@
-"""A trained DDE is the Gaussian KDE of its training set (DESIGN.md).
+"""A trained DDE is the Gaussian KDE of its training set (Bigdeli et al., 2020).
 
 Trains a small DDE, normalises it by grid quadrature, and compares it with
 the exact KDE (same sigma) on held-out points. The tolerance is tight enough
