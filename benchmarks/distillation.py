@@ -16,8 +16,9 @@ the modes covered (a mode counts with >= 2% of the samples), each mode's
 share of the samples within 3 sd of a centre as a multiple of the fair share
 1/modes, and the % within 3 sd. `--variant` compares the objectives:
 `distillation` (default), `regression` (the generator regressed on the same
-ODE pairs by L2 alone), `ode` (the teacher's ODE samples themselves) and
-`langevin` (`MultiScaleDDE.sample`). `--speed` times 100k generator samples
+ODE pairs by the squared loss alone, the baseline of the Huber loss), `ode`
+(the teacher's ODE samples themselves) and `langevin`
+(`MultiScaleDDE.sample`). `--speed` times 100k generator samples
 against `MultiScaleDDE.sample` (on `--sample-count` points, scaled).
 """
 
@@ -29,6 +30,7 @@ import numpy as np
 
 import keras_dde
 from keras_dde import recipes
+from keras_dde.cli.parser import DISTILLATION_RUN_DEFAULTS
 
 RING6 = 2.0 * np.stack(
     [np.cos(np.arange(6) * np.pi / 3), np.sin(np.arange(6) * np.pi / 3)], 1
@@ -88,7 +90,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--teacher-epochs", type=int, default=300)
     parser.add_argument("--epochs", type=int, default=None,
-                        help="generator epochs (default the recipe's)")
+                        help="GAN epochs (default `keras-dde gan`'s)")
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--variant", default="distillation",
                         choices=["distillation", "regression", "ode", "langevin"])
@@ -111,7 +113,7 @@ def main():
 def run(args, settings):
     x = data(args.dataset, args.n, args.seed)
     steps = -(-len(x) // args.batch_size)
-    epochs = args.epochs or 48
+    epochs = args.epochs or DISTILLATION_RUN_DEFAULTS["epochs"]
     gan = recipes.build_energy_gan(
         2, sigma=args.sigma, seed=args.seed, teacher_epochs=0,
         teacher_decay_steps=args.teacher_epochs * steps,

@@ -76,8 +76,9 @@ def energy_network_for(energy_network, features, width, depth):
     return energy_mlp(features, width=width, depth=depth)
 
 
-def generator_for(latent_dim, features, width, depth):
-    """The generator of an EnergyGAN: an MLP or an upsampling convnet."""
+def generator_for(latent_dim, features, width, depth, activation="swish"):
+    """The generator of an EnergyGAN: an MLP (with hidden `activation`) or
+    an upsampling convnet."""
     width = check_positive_int(width, "generator_width")
     if is_image(features):
         if width < 4:
@@ -87,7 +88,9 @@ def generator_for(latent_dim, features, width, depth):
         filters = tuple(width // 2**(index + 1) for index in range(GENERATOR_UPSAMPLINGS))
         return generator_convnet(latent_dim, features, filters=filters)
     depth = check_positive_int(depth, "generator_depth")
-    return generator_mlp(latent_dim, features, width=width, depth=depth)
+    return generator_mlp(
+        latent_dim, features, width=width, depth=depth, activation=activation
+    )
 
 
 def conditional_network_for(features, width, depth, fourier_features=None):

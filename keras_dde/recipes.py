@@ -184,7 +184,7 @@ def build_multiscale_dde(
 def build_energy_gan(
     feature_shape,
     sigma=0.3,
-    latent_dim=8,
+    latent_dim=None,
     width=None,
     depth=3,
     generator_width=None,
@@ -229,7 +229,10 @@ def build_energy_gan(
             two `energy_convnet` DDEs (for images in [-1, 1]: sigma 0.3,
             latent_dim 32, batch 64).
         sigma: float, noise level of both DDEs.
-        latent_dim: int, size of the generator's latent noise.
+        latent_dim: int, size of the generator's latent noise; None: 8, or
+            the number of features with "distillation" (its generator is
+            regressed onto a deterministic map of the first that many
+            latents: further ones are inputs it must learn to ignore).
         width: int, units per hidden layer of each DDE's energy MLP
             (images: of the convnet's dense layer); None: 64, or 128 with
             "distillation".
@@ -237,7 +240,7 @@ def build_energy_gan(
             convolutions).
         generator_width: int, units per hidden layer of the generator
             (images: channels of its first upsampling layer); None: 128, or
-            256 with "distillation".
+            256 with "distillation" (whose generator MLP uses ReLU).
         generator_depth: int, hidden layers of the generator (images: not
             used, two upsamplings); None: 3, or 4 with "distillation".
         dde_steps: int, fake-DDE updates per generator update.
@@ -293,7 +296,6 @@ def build_energy_gan(
     """
     features = feature_shape_of(feature_shape)
     sigma = check_sigma(sigma)
-    latent_dim = check_positive_int(latent_dim, "latent_dim")
     dde_steps = check_positive_int(dde_steps, "dde_steps")
     generator_learning_rate = _check_learning_rate(
         generator_learning_rate, "generator_learning_rate"
@@ -310,6 +312,10 @@ def build_energy_gan(
         )
     objective = gan_objective(objective, features, multiscale, energy_network,
                               sigma_schedule)
+    if latent_dim is None:
+        # Distillation needs no image branch: images default to "kl".
+        latent_dim = features if objective == "distillation" else 8
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
     if objective == "distillation":
         return distillation_gan(
             build_multiscale_dde, features, sigma, sigma_max, latent_dim,

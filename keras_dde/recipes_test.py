@@ -91,7 +91,7 @@ def test_the_two_ddes_of_a_gan_draw_different_noise():
 def test_build_energy_gan_defaults_are_the_cli_settings():
     defaults = recipes.recipe_defaults("gan")
     assert defaults == {
-        "sigma": 0.3, "latent_dim": 8, "width": None, "depth": 3,
+        "sigma": 0.3, "latent_dim": None, "width": None, "depth": 3,
         "generator_width": None, "generator_depth": None, "dde_steps": 2,
         "generator_learning_rate": 1e-3, "dde_learning_rate": 2e-3, "seed": 0,
         "sigma_schedule": None, "steps_per_execution": None, "energy_network": None,

@@ -5,8 +5,10 @@ settings' defaults (epochs, batch size, points, frames) are `RUN_DEFAULTS`.
 """
 
 import argparse
+import inspect
 import math
 
+from keras_dde.models.energy_gan import EnergyGAN
 from keras_dde.recipes import recipe_defaults
 from keras_dde.utils.startup_logs import COMMAND
 from keras_dde.utils.startup_logs import VERBOSE_VARIABLE
@@ -49,7 +51,11 @@ GAN_EXAMPLE = dict(
 # `keras-dde gan`'s default on toys, the covering GAN (distillation of a
 # MultiScaleDDE, `recipes.build_energy_gan`): GAN epochs after the teacher's
 # (benchmarks/results/energy_gan_distillation.md).
-DISTILLATION_RUN_DEFAULTS = dict(epochs=50, teacher_epochs=300)
+DISTILLATION_RUN_DEFAULTS = dict(epochs=24, teacher_epochs=300)
+
+
+def _regression_weight_default():
+    return inspect.signature(EnergyGAN).parameters["regression_weight"].default
 
 
 def is_image_data(name):
@@ -243,15 +249,17 @@ def _add_gan_arguments(gan):
     gan.add_argument("--regression-weight",
                      type=positive(float, "--regression-weight"),
                      help="covering GAN: the weight of the regression onto the "
-                     "teacher's ODE samples (default 1)")
+                     "teacher's ODE samples (default "
+                     f"{_regression_weight_default()})")
     gan.add_argument("--teacher-epochs", type=positive(int, "--teacher-epochs"),
                      help="covering GAN: epochs of the teacher MultiScaleDDE "
                      f"(default {DISTILLATION_RUN_DEFAULTS['teacher_epochs']}; "
                      f"--epochs then counts the GAN's, default "
                      f"{DISTILLATION_RUN_DEFAULTS['epochs']})")
     gan.add_argument("--latent-dim", type=positive(int, "--latent-dim"),
-                     help="size of the generator's latent noise (default "
-                     f"{model['latent_dim']}; images "
+                     help="size of the generator's latent noise (default: "
+                     "the number of features for the covering GAN, 8 with "
+                     "--single-sigma or --multiscale; images "
                      f"{IMAGE_MODEL_DEFAULTS['gan']['latent_dim']})")
     gan.add_argument("--dde-steps", type=positive(int, "--dde-steps"),
                      default=model["dde_steps"],

@@ -126,8 +126,10 @@ def test_data_of_another_shape_than_the_generator_is_refused():
 
 @pytest.mark.slow
 def test_warmup_regression_finds_the_exact_flow_map():
-    # The teacher's ODE maps z to MU + sqrt(TAU^2 + SIGMA^2) z[:, :2] exactly;
-    # the linear generator must learn that (and ignore its third latent).
+    # The teacher's ODE maps z to MU + sqrt(TAU^2 + SIGMA^2) z[:, :2] exactly,
+    # and its step to sigma = 0 scales that by 1 - SIGMA^2 / 2(TAU^2 +
+    # SIGMA^2); the linear generator must learn the map (and ignore its
+    # third latent).
     teacher = exact_model(SIGMA, SIGMA_MAX)
     keras.utils.set_random_seed(0)
     gan = compiled(EnergyGAN(
@@ -138,7 +140,8 @@ def test_warmup_regression_finds_the_exact_flow_map():
     objectives.prepare_distillation(gan, np.zeros((64, 2), "float32") + MU, 128)
     assert float(ops.convert_to_numpy(gan.pairs_made)) == 1.0
     z = ops.convert_to_numpy(gan.pair_latents)
-    scale = math.sqrt(TAU**2 + SIGMA**2)
+    variance = TAU**2 + SIGMA**2
+    scale = math.sqrt(variance) * (1 - SIGMA**2 / (2 * variance))
     np.testing.assert_allclose(
         ops.convert_to_numpy(gan.pair_samples), MU + scale * z[:, :2], atol=3e-3
     )
@@ -166,7 +169,7 @@ def test_distillation_trains_the_generator_only_and_survives_saving(tmp_path):
     # The bank is the teacher's flow of its latents.
     z = ops.convert_to_numpy(gan.pair_latents)
     np.testing.assert_allclose(
-        ops.convert_to_numpy(gan.pair_samples), teacher.flow(z[:, :2], ode_steps=8),
+        ops.convert_to_numpy(gan.pair_samples), teacher.flow(z[:, :2], ode_steps=8, to_zero=True),
         atol=1e-4,
     )
     path = tmp_path / "gan.keras"
@@ -191,3 +194,38 @@ def test_config_round_trip_keeps_the_objective():
     for name in ("objective", "regression_weight", "n_pairs", "ode_steps",
                  "teacher_epochs", "warmup_steps", "train_real"):
         assert getattr(clone, name) == getattr(gan, name), name
+
+
+def bank_gan(targets):
+    """A distillation GAN whose bank holds zero latents and `targets`."""
+    teacher = exact_model(SIGMA, SIGMA_MAX)
+    gan = compiled(EnergyGAN(linear_generator(), teacher, msdde(1),
+                             n_pairs=len(targets), seed=0))
+    gan.pair_latents.assign(np.zeros((len(targets), 3), "float32"))
+    gan.pair_samples.assign(np.asarray(targets, "float32"))
+    return gan
+
+
+def test_the_regression_is_a_huber_distance_at_the_teachers_sigma():
+    # Zero latents: the linear generator outputs its bias, set to 0, so the
+    # residuals are the targets; |r| <= SIGMA counts r^2 / 2, above it
+    # SIGMA (|r| - SIGMA / 2).
+    targets = np.array([[0.05, -0.3], [2.0, 0.0]], "float32")
+    gan = bank_gan(targets)
+    gan.generator.set_weights([np.zeros((3, 2), "float32"), np.zeros(2, "float32")])
+    loss = objectives.regression_loss(gan, ops.convert_to_tensor([0, 1]))
+    expected = (0.5 * 0.05**2 + SIGMA * (0.3 - SIGMA / 2)
+                + SIGMA * (2.0 - SIGMA / 2)) / 2
+    np.testing.assert_allclose(float(ops.convert_to_numpy(loss)), expected, rtol=1e-5)
+
+
+def test_warmup_fits_the_bulk_of_the_targets_not_their_mean():
+    # 80% of the targets at 0 and 20% at 5: the squared loss's minimiser is
+    # their mean, 1.0, between the two; the Huber loss's is where 0.8 r =
+    # 0.2 SIGMA, r = SIGMA / 4, inside the bulk (its median is 0).
+    targets = np.zeros((1000, 2), "float32")
+    targets[:200] = 5.0
+    gan = bank_gan(targets)
+    objectives.regression_warmup(gan, steps=1600, batch_size=250, learning_rate=1e-2)
+    bias = ops.convert_to_numpy(gan.generator.weights[1])
+    np.testing.assert_allclose(bias, SIGMA / 4, atol=0.03)

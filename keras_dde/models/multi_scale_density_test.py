@@ -57,6 +57,21 @@ def test_flow_is_the_exact_linear_map_and_deterministic():
     np.testing.assert_array_equal(model.flow(u, ode_steps=40), x)
 
 
+def test_flow_to_zero_takes_the_first_order_step_to_the_data():
+    # `x + sigma^2 grad s / 2` scales `x - MU` by `1 - sigma^2 / 2(TAU^2 +
+    # sigma^2)`: spread TAU + O(sigma^4), where the flow to `sigma` keeps
+    # `sqrt(TAU^2 + sigma^2)`, and a full Tweedie step would shrink it to
+    # `TAU^2 / sqrt(TAU^2 + sigma^2)`.
+    model = exact_model(sigma=0.1)
+    u = np.random.default_rng(0).standard_normal((100, 2)).astype("float32")
+    variance = TAU**2 + 0.01
+    scale = math.sqrt(variance) * (1 - 0.01 / (2 * variance))
+    np.testing.assert_allclose(
+        model.flow(u, to_zero=True), MU + scale * u, atol=3e-3
+    )
+    assert abs(scale - TAU) < 5e-4 < abs(TAU**2 / math.sqrt(variance) - TAU)
+
+
 def test_sample_ode_has_the_smoothed_moments():
     samples = exact_model().sample(4000, method="ode", seed=1)
     assert samples.shape == (4000, 2)
