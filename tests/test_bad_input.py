@@ -33,8 +33,8 @@ import keras_dde
 import keras_dde.recipes
 from keras_dde import cli
 from keras_dde.callbacks import DensityFrames
-from keras_dde.callbacks import StopOnDivergence
 from keras_dde.estimators import DDEDensity
+from keras_dde.training import StopOnDivergence
 from keras_dde.utils.validation import check_data
 
 LONG = 100_000  # epochs: a check made after training starts would hang.

@@ -20,7 +20,6 @@ import inspect
 import pkgutil
 import re
 import textwrap
-import warnings
 
 import keras
 import numpy as np
@@ -60,9 +59,7 @@ def _examples():
         optional = next((m for p, m in OPTIONAL.items() if name.startswith(p)), None)
         if optional and importlib.util.find_spec(optional) is None:
             continue
-        with warnings.catch_warnings():  # The deprecated alias modules.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            module = importlib.import_module(name)
+        module = importlib.import_module(name)
         for member in _documented_objects(module):
             for index, block in enumerate(FENCE.findall(inspect.getdoc(member) or "")):
                 block = textwrap.dedent(block)

@@ -186,7 +186,7 @@ def test_lazy_subpackages_load_on_first_access():
     import keras_dde
 
     assert keras_dde.plotting.plot_density is not None
-    assert keras_dde.callbacks.StopOnDivergence is keras_dde.training.StopOnDivergence
+    assert keras_dde.callbacks.DensityFrames is not None
     with pytest.raises(AttributeError, match="no attribute"):
         keras_dde.not_a_module  # noqa: B018
 
@@ -201,8 +201,7 @@ def test_every_module_is_an_attribute_after_import_keras_dde():
     )
     assert {"recipes", "cli", "estimators", "widgets", "testing"} <= set(names)
     code = (
-        "import warnings, keras_dde\n"
-        "warnings.simplefilter('ignore', DeprecationWarning)\n"
+        "import keras_dde\n"
         f"missing = [n for n in {names!r} if not hasattr(keras_dde, n)]\n"
         "print(missing)"
     )
