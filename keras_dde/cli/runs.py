@@ -20,9 +20,9 @@ from keras_dde.cli.parser import PROG
 from keras_dde.plotting import plot_density
 from keras_dde.plotting import plot_samples
 from keras_dde.plotting import plot_vector_field
-from keras_dde.plotting import save_figure
 from keras_dde.training import StopOnDivergence
 from keras_dde.utils.files import atomic_path
+from keras_dde.utils.files import save_figure
 
 # What each command writes, by role; a role named None is not written.
 TRAIN_FILES = {
