@@ -41,6 +41,8 @@ templates_path = ["_templates"]
 exclude_patterns = ["_build", "README.md", "jupyter_execute"]
 # The docstrings write `name` for code, as Markdown does.
 default_role = "code"
+# Every Python cross-reference must resolve (with -W, a broken one fails).
+nitpicky = True
 
 html_theme = "pydata_sphinx_theme"
 html_title = "keras-dde"
