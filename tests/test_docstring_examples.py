@@ -49,8 +49,24 @@ def _documented_objects(module):
     return found
 
 
+def _first_line(module, member, block):
+    """The line of `module`'s file where `block` starts, searched from
+    `member`'s own definition on (1 if not found)."""
+    first = next((line.strip() for line in block.splitlines() if line.strip()), "")
+    lines = inspect.getsource(module).splitlines()
+    try:
+        start = inspect.getsourcelines(getattr(member, "fget", member))[1]
+    except (OSError, TypeError):
+        start = 1
+    for number in range(max(start, 1), len(lines)):
+        if lines[number - 1].strip() == "```python" and lines[number].strip() == first:
+            return number + 1
+    return 1
+
+
 def _examples():
-    """(id, source) of every example, each once."""
+    """(source, file, line) of every example, each once: a failing example's
+    traceback names the module's file and the line in its docstring."""
     examples, seen = [], set()
     for info in pkgutil.walk_packages(keras_dde.__path__, "keras_dde."):
         name = info.name
@@ -69,7 +85,8 @@ def _examples():
                 label = getattr(member, "__qualname__", None) or getattr(
                     getattr(member, "fget", None), "__qualname__", name
                 )
-                examples.append(pytest.param(block, id=f"{name}:{label}#{index}"))
+                where = (inspect.getsourcefile(module), _first_line(module, member, block))
+                examples.append(pytest.param((block, *where), id=f"{name}:{label}#{index}"))
     return examples
 
 
@@ -93,9 +110,11 @@ def fitted_dde(data):
     return dde
 
 
-@pytest.mark.parametrize("source", EXAMPLES)
-def test_example_runs(source, data, fitted_dde, tmp_path, monkeypatch):
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_runs(example, data, fitted_dde, tmp_path, monkeypatch):
+    source, path, line = example
     monkeypatch.chdir(tmp_path)
     namespace = dict(keras=keras, keras_dde=keras_dde, np=np, x=data[0],
                      x_test=data[1], dde=fitted_dde)
-    exec(compile(source, "<example>", "exec"), namespace)
+    # Blank lines before the block put its lines where they are in the file.
+    exec(compile("\n" * (line - 1) + source, path, "exec"), namespace)
