@@ -38,7 +38,7 @@ extensions = [
     "sphinx.ext.napoleon",
 ]
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "README.md", "jupyter_execute"]
+exclude_patterns = ["_build", "jupyter_execute"]
 # The docstrings write `name` for code, as Markdown does.
 default_role = "code"
 # Every Python cross-reference must resolve (with -W, a broken one fails).
