@@ -1,8 +1,9 @@
 """Sphinx configuration of the keras-dde site.
 
 Build: `sphinx-build -W --keep-going -b html docs docs/_build/html` (what
-.ci/run does): every warning, a broken cross-reference or a notebook that
-fails included, fails the build and names the page and the line.
+.ci/run does). Every warning fails the build, naming the page and the line: a
+broken cross-reference, a docstring that is not valid reStructuredText, a
+notebook cell that raises.
 """
 
 import os
@@ -38,7 +39,7 @@ extensions = [
     "sphinx.ext.napoleon",
 ]
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "jupyter_execute"]
+exclude_patterns = ["_build"]
 # The docstrings write `name` for code, as Markdown does.
 default_role = "code"
 # Every Python cross-reference must resolve (with -W, a broken one fails).
