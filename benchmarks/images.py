@@ -341,7 +341,7 @@ def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2
     print(json.dumps(results, indent=1))
     if out:
         from keras_dde.plotting import plot_image_grid
-        from keras_dde.plotting import save_figure
+        from keras_dde.utils.files import save_figure
 
         os.makedirs(out, exist_ok=True)
         suffix = "_quick" if quick else ""

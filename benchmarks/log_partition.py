@@ -37,8 +37,8 @@ import numpy as np
 import keras_dde
 from keras_dde.partition import GaussianMixtureProposal
 from keras_dde.partition import importance_sampling
-from keras_dde.plotting.files import atomic_path
 from keras_dde.testing import random_mixture_energy
+from keras_dde.utils.files import atomic_path
 
 SIGMA = 0.1
 GMM_SAMPLES = 20_000

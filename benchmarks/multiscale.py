@@ -31,8 +31,8 @@ import keras
 import numpy as np
 
 import keras_dde
-from keras_dde.plotting.files import atomic_path
 from keras_dde.testing.reference import exact_kde_log_density
+from keras_dde.utils.files import atomic_path
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "multiscale.md")
 _CENTERS = np.array([[-3.0, -3.0], [3.0, -3.0], [-3.0, 3.0], [3.0, 3.0], [0.0, -3.5]])

@@ -39,8 +39,6 @@ from keras_dde.version import __version__  # noqa: E402
 _LAZY_SUBMODULES = (
     "callbacks",
     "cli",
-    "density",  # Deprecated alias of `partition` and `sampling`.
-    "divergence",  # Deprecated alias of `information`.
     "estimators",
     "information",
     "plotting",

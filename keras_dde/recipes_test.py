@@ -24,8 +24,8 @@ def test_build_dde_uses_the_settings():
     assert dde.compiled
     assert dde.sigma == 0.25
     assert dde.seed == 7
-    assert _hidden_units(dde.energy_network) == [16, 16]
-    assert dde.energy_network.input_shape == (None, 3)
+    assert _hidden_units(dde.network) == [16, 16]
+    assert dde.network.input_shape == (None, 3)
     assert isinstance(dde.optimizer, keras.optimizers.Adam)
     assert _learning_rate(dde.optimizer) == pytest.approx(5e-3)
 
@@ -36,7 +36,7 @@ def test_build_dde_defaults_are_the_signatures():
     assert defaults["learning_rate"] == 1e-3
     dde = recipes.build_dde((2,))
     assert dde.sigma == defaults["sigma"]
-    assert _hidden_units(dde.energy_network) == [defaults["width"]] * defaults["depth"]
+    assert _hidden_units(dde.network) == [defaults["width"]] * defaults["depth"]
     assert _learning_rate(dde.optimizer) == pytest.approx(defaults["learning_rate"])
 
 
@@ -68,8 +68,8 @@ def test_build_energy_gan_uses_the_settings_and_distinct_seeds():
     assert gan.latent_dim == 4
     assert gan.real_dde.sigma == gan.fake_dde.sigma == 0.2
     assert (gan.real_dde.seed, gan.fake_dde.seed, gan.seed) == (10, 11, 12)
-    assert _hidden_units(gan.real_dde.energy_network) == [16, 16]
-    assert _hidden_units(gan.fake_dde.energy_network) == [16, 16]
+    assert _hidden_units(gan.real_dde.network) == [16, 16]
+    assert _hidden_units(gan.fake_dde.network) == [16, 16]
     assert _hidden_units(gan.generator)[:-1] == [24]
     assert gan.generator.output_shape == (None, 2)
     samples = np.asarray(gan.generate(5, seed=0))
@@ -188,7 +188,7 @@ def test_build_multiscale_dde_uses_the_settings_and_decays():
     assert isinstance(dde, MultiScaleDDE) and dde.compiled
     assert dde.sigma == 0.05 and dde.seed == 5
     assert float(keras.ops.convert_to_numpy(dde.sigma_max_variable)) == 1.5
-    assert _hidden_units(dde.energy_network) == [16, 16]
+    assert _hidden_units(dde.network) == [16, 16]
     assert isinstance(dde.optimizer, keras.optimizers.Adam)
     schedule = dde.optimizer._learning_rate
     assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
@@ -205,7 +205,7 @@ def test_build_multiscale_dde_defaults_are_the_measured_recipe():
         "steps_per_execution": None,
     }
     dde = recipes.build_multiscale_dde(2)
-    assert _hidden_units(dde.energy_network) == [128, 128, 128]
+    assert _hidden_units(dde.network) == [128, 128, 128]
     # Without decay_steps, a constant learning rate.
     assert _learning_rate(dde.optimizer) == pytest.approx(4e-3)
 
@@ -240,9 +240,9 @@ def _conv_layers(network):
 def test_image_shapes_get_convnets_and_train_one_step():
     images = np.random.default_rng(2).uniform(-1, 1, (16, 8, 8, 1)).astype("float32")
     dde = recipes.build_dde((8, 8, 1), sigma=0.3, width=16, depth=2)
-    assert dde.energy_network.input_shape == (None, 8, 8, 1)
-    assert _conv_layers(dde.energy_network) == [32, 64]
-    assert _hidden_units(dde.energy_network) == [16]
+    assert dde.network.input_shape == (None, 8, 8, 1)
+    assert _conv_layers(dde.network) == [32, 64]
+    assert _hidden_units(dde.network) == [16]
     if keras.backend.backend() == "jax":
         assert dde.steps_per_execution == 1
     history = dde.fit(images, epochs=1, batch_size=16, verbose=0)
@@ -251,7 +251,7 @@ def test_image_shapes_get_convnets_and_train_one_step():
     gan = recipes.build_energy_gan((8, 8, 1), sigma=0.3, latent_dim=4, width=16,
                                    depth=1, generator_width=16, seed=1)
     assert gan.generator.output_shape == (None, 8, 8, 1)
-    assert _conv_layers(gan.real_dde.energy_network) == [32]
+    assert _conv_layers(gan.real_dde.network) == [32]
     assert (gan.real_dde.seed, gan.fake_dde.seed, gan.seed) == (1, 2, 3)
     upsampling = [layer.filters for layer in gan.generator.layers
                   if isinstance(layer, keras.layers.Conv2DTranspose)]

@@ -9,7 +9,7 @@ the test out rather than pass. Command-line cases run `keras_dde.cli.main`
 and turn a non-zero exit status into `CommandLineError("exit status N: ...")`
 with the one line it printed.
 
-The README's troubleshooting table is this table, rendered with the messages
+The troubleshooting table of docs/reliability.md is this table, rendered with the messages
 the calls really give:
 
     KERAS_BACKEND=jax python tests/test_bad_input.py > troubleshooting.md
@@ -33,8 +33,8 @@ import keras_dde
 import keras_dde.recipes
 from keras_dde import cli
 from keras_dde.callbacks import DensityFrames
-from keras_dde.callbacks import StopOnDivergence
 from keras_dde.estimators import DDEDensity
+from keras_dde.training import StopOnDivergence
 from keras_dde.utils.validation import check_data
 
 LONG = 100_000  # epochs: a check made after training starts would hang.
@@ -496,7 +496,7 @@ def test_integer_data_trains_everywhere(tmp_path):
                    "--model-samples", 0, "--quiet") == 0
 
 
-# --- The README's troubleshooting table ------------------------------------------
+# --- The troubleshooting table of docs/reliability.md -------------------------
 
 
 def render_markdown(cases=CASES):

@@ -20,7 +20,6 @@ import inspect
 import pkgutil
 import re
 import textwrap
-import warnings
 
 import keras
 import numpy as np
@@ -50,8 +49,24 @@ def _documented_objects(module):
     return found
 
 
+def _first_line(module, member, block):
+    """The line of `module`'s file where `block` starts, searched from
+    `member`'s own definition on (1 if not found)."""
+    first = next((line.strip() for line in block.splitlines() if line.strip()), "")
+    lines = inspect.getsource(module).splitlines()
+    try:
+        start = inspect.getsourcelines(getattr(member, "fget", member))[1]
+    except (OSError, TypeError):
+        start = 1
+    for number in range(max(start, 1), len(lines)):
+        if lines[number - 1].strip() == "```python" and lines[number].strip() == first:
+            return number + 1
+    return 1
+
+
 def _examples():
-    """(id, source) of every example, each once."""
+    """(source, file, line) of every example, each once: a failing example's
+    traceback names the module's file and the line in its docstring."""
     examples, seen = [], set()
     for info in pkgutil.walk_packages(keras_dde.__path__, "keras_dde."):
         name = info.name
@@ -60,9 +75,7 @@ def _examples():
         optional = next((m for p, m in OPTIONAL.items() if name.startswith(p)), None)
         if optional and importlib.util.find_spec(optional) is None:
             continue
-        with warnings.catch_warnings():  # The deprecated alias modules.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            module = importlib.import_module(name)
+        module = importlib.import_module(name)
         for member in _documented_objects(module):
             for index, block in enumerate(FENCE.findall(inspect.getdoc(member) or "")):
                 block = textwrap.dedent(block)
@@ -72,7 +85,8 @@ def _examples():
                 label = getattr(member, "__qualname__", None) or getattr(
                     getattr(member, "fget", None), "__qualname__", name
                 )
-                examples.append(pytest.param(block, id=f"{name}:{label}#{index}"))
+                where = (inspect.getsourcefile(module), _first_line(module, member, block))
+                examples.append(pytest.param((block, *where), id=f"{name}:{label}#{index}"))
     return examples
 
 
@@ -96,9 +110,11 @@ def fitted_dde(data):
     return dde
 
 
-@pytest.mark.parametrize("source", EXAMPLES)
-def test_example_runs(source, data, fitted_dde, tmp_path, monkeypatch):
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_runs(example, data, fitted_dde, tmp_path, monkeypatch):
+    source, path, line = example
     monkeypatch.chdir(tmp_path)
     namespace = dict(keras=keras, keras_dde=keras_dde, np=np, x=data[0],
                      x_test=data[1], dde=fitted_dde)
-    exec(compile(source, "<example>", "exec"), namespace)
+    # Blank lines before the block put its lines where they are in the file.
+    exec(compile("\n" * (line - 1) + source, path, "exec"), namespace)

@@ -8,6 +8,7 @@ functions.
 """
 
 import ast
+import importlib
 import pathlib
 import pkgutil
 import subprocess
@@ -186,7 +187,7 @@ def test_lazy_subpackages_load_on_first_access():
     import keras_dde
 
     assert keras_dde.plotting.plot_density is not None
-    assert keras_dde.callbacks.StopOnDivergence is keras_dde.training.StopOnDivergence
+    assert keras_dde.callbacks.DensityFrames is not None
     with pytest.raises(AttributeError, match="no attribute"):
         keras_dde.not_a_module  # noqa: B018
 
@@ -201,8 +202,7 @@ def test_every_module_is_an_attribute_after_import_keras_dde():
     )
     assert {"recipes", "cli", "estimators", "widgets", "testing"} <= set(names)
     code = (
-        "import warnings, keras_dde\n"
-        "warnings.simplefilter('ignore', DeprecationWarning)\n"
+        "import keras_dde\n"
         f"missing = [n for n in {names!r} if not hasattr(keras_dde, n)]\n"
         "print(missing)"
     )
@@ -210,3 +210,29 @@ def test_every_module_is_an_attribute_after_import_keras_dde():
                             text=True, timeout=300, cwd=PACKAGE.parent)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_public_name_has_one_home():
+    """A module's `__all__` exports only what is defined in its own package:
+    no module re-exports another's names (the old alias modules did)."""
+    import types
+
+    offenders = []
+    for info in pkgutil.walk_packages([str(PACKAGE)], "keras_dde."):
+        if info.name.endswith("_test") or info.name.startswith("keras_dde.testing"):
+            continue
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError as error:  # An optional extra (ipywidgets) is missing.
+            if error.name and not error.name.startswith("keras_dde"):
+                continue
+            raise
+        package = info.name if info.ispkg else info.name.rpartition(".")[0]
+        for name in getattr(module, "__all__", ()):
+            home = getattr(getattr(module, name), "__module__", None)
+            if isinstance(getattr(module, name), types.ModuleType) or home is None:
+                continue
+            if home != package and not home.startswith(package + "."):
+                offenders.append(f"{info.name}.{name} is {home}.{name}")
+    assert not offenders, "\n".join(offenders)
+

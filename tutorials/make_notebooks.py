@@ -46,10 +46,12 @@ import os
 
 from IPython.display import Image, display
 
+from keras_dde.utils.files import save_figure
+
 
 def show(figure, name):
     """Saves a matplotlib figure as a PNG in `output_dir` and displays it."""
-    path = keras_dde.plotting.save_figure(figure, os.path.join(output_dir, name))
+    path = save_figure(figure, os.path.join(output_dir, name))
     display(Image(filename=path))
     return path'''
 

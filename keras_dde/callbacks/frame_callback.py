@@ -36,7 +36,7 @@ class FrameCallback(keras.callbacks.Callback):
     `fit` raises (an exception or Ctrl-C), `keras_dde` models call
     `on_train_interrupted(error)` on their callbacks, and the GIF of every
     frame drawn so far is written. With a plain Keras model, call
-    `keras_dde.callbacks.notify_interrupted(callbacks, error)` in an
+    `keras_dde.training.notify_interrupted(callbacks, error)` in an
     `except` block, or `frames.write()` in a `finally` block.
 
     Args:
@@ -190,7 +190,7 @@ class FrameCallback(keras.callbacks.Callback):
         """Writes the frames drawn so far; called when `fit` raised `error`.
 
         `keras_dde` models call it from their `fit` (see
-        `keras_dde.callbacks.notify_interrupted`). It never raises: a failed
+        `keras_dde.training.notify_interrupted`). It never raises: a failed
         write is a warning, so the original error goes on unchanged.
         """
         if not self._active:

@@ -146,7 +146,7 @@ def _steps(epochs, n_samples, batch_size):
 
 
 def examples_command(args):
-    """`keras-dde examples`: the README's images; returns the exit status."""
+    """`keras-dde examples`: the pictures in example_images/; returns the exit status."""
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     progress = not args.quiet

@@ -24,7 +24,7 @@ from keras_dde.cli.runs import fit_with_frames
 from keras_dde.cli.runs import save_model
 from keras_dde.plotting import plot_denoising
 from keras_dde.plotting import plot_image_grid
-from keras_dde.plotting import save_figure
+from keras_dde.utils.files import save_figure
 
 IMAGE_TRAIN_FILES = {
     "model": "model.keras",

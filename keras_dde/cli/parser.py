@@ -46,7 +46,7 @@ GAN_EXAMPLE = dict(
     name="8gaussians", n=RUN_DEFAULTS["gan"]["n_samples"],
     epochs=RUN_DEFAULTS["gan"]["epochs"],
     batch_size=RUN_DEFAULTS["gan"]["batch_size"],
-    objective="kl",  # The README's GIFs: the seed's GAN, as they always were.
+    objective="kl",  # The GIFs of docs/command_line.md: the seed's GAN.
 )
 # `keras-dde gan`'s default on toys, the covering GAN (distillation of a
 # MultiScaleDDE, `recipes.build_energy_gan`): GAN epochs after the teacher's

@@ -13,7 +13,6 @@ import warnings
 from keras_dde import recipes
 from keras_dde.callbacks import DensityFrames
 from keras_dde.callbacks import SampleFrames
-from keras_dde.callbacks import StopOnDivergence
 from keras_dde.cli import progress
 from keras_dde.cli.data import one_line
 from keras_dde.cli.data import picture_plane
@@ -21,8 +20,9 @@ from keras_dde.cli.parser import PROG
 from keras_dde.plotting import plot_density
 from keras_dde.plotting import plot_samples
 from keras_dde.plotting import plot_vector_field
-from keras_dde.plotting import save_figure
+from keras_dde.training import StopOnDivergence
 from keras_dde.utils.files import atomic_path
+from keras_dde.utils.files import save_figure
 
 # What each command writes, by role; a role named None is not written.
 TRAIN_FILES = {

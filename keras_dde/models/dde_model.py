@@ -117,11 +117,6 @@ class DDEModel(NormalizedDensity, CheckedModel):
             value = check_sigma(value)
         self.sigma_variable.assign(value)
 
-    @property
-    def energy_network(self):
-        """Deprecated alias of `network`, the energy network `s(x)`."""
-        return self.network
-
     # --- Building and validation -------------------------------------------
 
     @property

@@ -321,11 +321,11 @@ def test_sigma_is_stored_once():
     assert dde.sigma == 0.25
 
 
-def test_network_and_its_deprecated_alias():
+def test_network_is_the_energy_network():
     energy = keras_dde.models.energy_mlp(2, width=8, depth=1)
     dde = keras_dde.DDEModel(energy, sigma=0.2)
     assert dde.network is energy
-    assert dde.energy_network is energy
+    assert not hasattr(dde, "energy_network")  # One name: `network`.
 
 
 def test_inference_results_convert_with_np_asarray():

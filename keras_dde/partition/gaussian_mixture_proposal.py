@@ -34,7 +34,7 @@ class GaussianMixtureProposal(WhitenedProposal):
     samplers keep their preconditioning. In them component `k` is
     `N(a_k, B_k B_k^T)` with `a_k = L^-1 (mu_k - m)` and `B_k = L^-1 C_k`
     (lower triangular, for `Sigma_k = C_k C_k^T`), and, as for
-    `GaussianProposal`, `log_prob_whitened(u)` is the log-density of `x(u)`:
+    `GaussianProposal`, `log_prob_whitened(u)` is the log-density of `x(u)`::
 
         log q(x(u)) = logsumexp_k [log w_k - d/2 log 2 pi - log|L| - log|B_k|
                                    - |B_k^-1 (u - a_k)|^2 / 2].

@@ -2,15 +2,14 @@
 
 Every function draws on a `matplotlib.figure.Figure` with an Agg canvas
 (never pyplot's global state) and returns the figure, or an `(H, W, 3)`
-uint8 RGB array with `as_array=True`.
+uint8 RGB array with `as_array=True`. Saving them, atomically:
+`keras_dde.utils.files.save_figure` and `write_gif`.
 """
 
 from keras_dde.plotting.common import Plane
 from keras_dde.plotting.common import figure_to_rgb
 from keras_dde.plotting.density_map import energy_grid
 from keras_dde.plotting.density_map import plot_density
-from keras_dde.utils.files import save_figure
-from keras_dde.utils.files import write_gif
 from keras_dde.plotting.image_grid import plot_denoising
 from keras_dde.plotting.image_grid import plot_image_grid
 from keras_dde.plotting.image_grid import tile_images
@@ -27,8 +26,6 @@ __all__ = [
     "plot_image_grid",
     "plot_samples",
     "plot_vector_field",
-    "save_figure",
     "score_grid",
     "tile_images",
-    "write_gif",
 ]

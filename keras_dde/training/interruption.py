@@ -8,7 +8,6 @@ that an exception or `KeyboardInterrupt` first calls
 unchanged. `on_train_interrupted` is a keras-dde hook, not a Keras one.
 """
 
-import contextlib
 import warnings
 
 
@@ -42,23 +41,3 @@ def notify_interrupted(callbacks, error=None):
                 stacklevel=2,
             )
 
-
-@contextlib.contextmanager
-def interruption_hook(callbacks):
-    """Deprecated: `DDEModel.fit` and `EnergyGAN.fit` notify callbacks themselves.
-
-    Around a `fit` of another Keras model, calls `notify_interrupted` when
-    the block raises, then re-raises.
-    """
-    warnings.warn(
-        "`interruption_hook` is deprecated: keras-dde models' `fit` calls "
-        "`on_train_interrupted` itself. For another model, call "
-        "`keras_dde.training.notify_interrupted(callbacks, error)`.",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    try:
-        yield
-    except BaseException as error:
-        notify_interrupted(callbacks, error)
-        raise

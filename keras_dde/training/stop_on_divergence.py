@@ -53,7 +53,7 @@ class StopOnDivergence(keras.callbacks.Callback):
     # A model of your own: add it yourself.
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
-    model.fit(x, x[:, :1], callbacks=[keras_dde.callbacks.StopOnDivergence()])
+    model.fit(x, x[:, :1], callbacks=[keras_dde.training.StopOnDivergence()])
     ```
     """
 

@@ -7,7 +7,7 @@ import pytest
 
 import keras_dde
 from keras_dde.callbacks import DensityFrames
-from keras_dde.callbacks import StopOnDivergence
+from keras_dde.training import StopOnDivergence
 from keras_dde.training.stop_on_divergence import with_divergence_guard
 
 EPOCHS_BEFORE = 3  # Finite epochs before the learning rate jumps.

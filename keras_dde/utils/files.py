@@ -75,9 +75,11 @@ def write_gif(frames, path, fps=10, loop=0, hold_last=1.0):
 
     Example:
     ```python
+    from keras_dde.utils.files import write_gif
+
     frames = keras_dde.callbacks.DensityFrames(every=10)  # no GIF of its own
     dde.fit(x, batch_size=512, epochs=50, callbacks=[frames])
-    keras_dde.plotting.write_gif(frames.frames, "training.gif", fps=12)
+    write_gif(frames.frames, "training.gif", fps=12)
     ```
     """
     import imageio.v3 as iio

@@ -5,8 +5,8 @@ import threading
 import time
 
 from keras_dde import recipes
-from keras_dde.callbacks import StopOnDivergence
 from keras_dde.datasets.toy2d import toy2d
+from keras_dde.training import StopOnDivergence
 from keras_dde.utils.files import check_output_path
 from keras_dde.utils.files import write_gif
 from keras_dde.widgets import panel_frames

@@ -128,7 +128,7 @@ def test_multiscale_mode_refuses_an_unconditional_energy_network():
 
 
 def _hidden(model):
-    return [layer.units for layer in model.energy_network.layers
+    return [layer.units for layer in model.network.layers
             if isinstance(layer, keras.layers.Dense)]
 
 

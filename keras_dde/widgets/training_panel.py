@@ -149,7 +149,7 @@ class TrainingPanel(PanelListener):
 
     @property
     def view(self):
-        """The view shown: "density", "vector field" or "samples"."""
+        """The view shown, one of "density", "vector field" and "samples"."""
         return self.view_buttons.value
 
     @property
