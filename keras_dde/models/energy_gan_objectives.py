@@ -317,12 +317,12 @@ def distillation_update(gan, batch_size):
 def regression_warmup(gan, steps, batch_size, learning_rate=WARMUP_LEARNING_RATE):
     """`steps` Adam steps of the regression alone, before the GAN's first step.
 
-    Measured on 25gaussians (sigma 0.05, a 256x4 generator): from scratch,
-    the whole loss left the generator blurred (15-23% of its samples within
-    3 sd of a centre after 1,300 steps), while the regression alone took it
-    to 80% with fair shares in 4,800 steps, which cost a few percent of a GAN
-    step each (no DDE). A clone of the generator trains, with its own
-    optimizer, so the generator itself stays uncompiled.
+    From scratch, the whole loss leaves the generator blurred for a long
+    time, while the regression alone places every mode with its share in
+    a few thousand steps, each a few percent of a GAN step's cost (no DDE;
+    `benchmarks/results/energy_gan_distillation.md`). A clone of the
+    generator trains, with its own optimizer and the same Huber loss, so
+    the generator itself stays uncompiled.
     """
     if not steps:
         return
