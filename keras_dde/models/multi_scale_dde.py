@@ -23,6 +23,8 @@ SIGMA_MAX_SCALE = 1.0
 # recipe 0.031) and the densities nearly so (MAE 0.055 against 0.043), where
 # 4e-3 constant did not (`benchmarks/results/optimizer_robustness.md`).
 DEFAULT_LEARNING_RATE = 1e-3
+# `sigma_max_variable` while `sigma_max` is unknown (`sigma_max` reads nan).
+UNKNOWN_SIGMA_MAX = 0.0
 
 
 @keras.saving.register_keras_serializable(package="keras_dde")
@@ -149,10 +151,12 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
         self.time_weight = float(time_weight)
         self.target_fraction = float(target_fraction)
         self.sigma_max_argument = sigma_max
+        # 0 (UNKNOWN_SIGMA_MAX) until known, never NaN: JAX cannot replicate
+        # a NaN over several processes (NaN is not equal to itself).
         self.sigma_max_variable = self.add_weight(
             shape=(),
             initializer=keras.initializers.Constant(
-                float("nan") if sigma_max is None else sigma_max
+                UNKNOWN_SIGMA_MAX if sigma_max is None else sigma_max
             ),
             trainable=False,
             name="sigma_max",
@@ -188,8 +192,13 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
 
     @property
     def sigma_max(self):
-        """The largest noise level, a python float (nan until known)."""
-        return float(str(np.float32(ops.convert_to_numpy(self.sigma_max_variable))))
+        """The largest noise level, a python float (nan until known).
+
+        The variable `sigma_max_variable` holds `UNKNOWN_SIGMA_MAX` (0) until
+        then (files saved when it held NaN read as unknown too).
+        """
+        value = float(str(np.float32(ops.convert_to_numpy(self.sigma_max_variable))))
+        return value if value > UNKNOWN_SIGMA_MAX else math.nan
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)

@@ -1,0 +1,127 @@
+"""Several training processes: which engines support them, and exact gathers.
+
+On JAX, `jax.distributed.initialize` joins several processes, and
+`keras.distribution.DataParallel` over `jax.devices()` (every process's
+devices) trains one model across them, each process feeding its own part of
+every global batch. The models of this package then need two things from
+here: `process_count`, and `allgather_exact`, which gives every process every
+process's array, bit for bit (float64 travels as pairs of uint32: JAX's
+collectives would otherwise round it to float32 without `jax_enable_x64`).
+
+TensorFlow's `MultiWorkerMirroredStrategy` with several workers and
+`torch.distributed` with a world size above 1 are refused before training by
+`check_multiprocess_support` (see `docs/scaling.md`).
+"""
+
+import json
+import os
+
+import keras
+import numpy as np
+
+KERAS_ISSUE = "https://github.com/keras-team/keras/issues/20585"
+
+
+def process_count():
+    """The number of JAX processes training together (1 on other engines)."""
+    if keras.backend.backend() != "jax":
+        return 1
+    import jax
+
+    return jax.process_count()
+
+
+def process_index():
+    """This process's index among `process_count()` (0 on other engines)."""
+    if keras.backend.backend() != "jax":
+        return 0
+    import jax
+
+    return jax.process_index()
+
+
+def allgather_exact(array):
+    """Every process's `array` (same shape and dtype on each), stacked on a
+    new first axis in process order, bit for bit. One process: `array[None]`.
+    """
+    array = np.ascontiguousarray(array)
+    if process_count() == 1:
+        return array[None]
+    from jax.experimental import multihost_utils
+
+    dtype, shape = array.dtype, array.shape
+    if array.dtype.itemsize % 4:
+        raise TypeError(f"allgather_exact needs 4- or 8-byte items; got {dtype}.")
+    words = array.reshape(-1).view("uint32")
+    gathered = np.asarray(multihost_utils.process_allgather(words))
+    return np.ascontiguousarray(gathered).view(dtype).reshape((-1, *shape))
+
+
+def _tensorflow_workers(model):
+    """The number of workers of `model`'s (or the active) `tf.distribute`
+    strategy or of `TF_CONFIG`'s cluster (1 when none names several)."""
+    workers = 1
+    config = os.environ.get("TF_CONFIG")
+    if config:
+        try:
+            cluster = json.loads(config).get("cluster", {})
+        except (ValueError, AttributeError):
+            cluster = {}
+        workers = sum(
+            len(cluster.get(kind, ())) for kind in ("chief", "worker")
+        ) or 1
+    import tensorflow as tf
+
+    for strategy in (
+        getattr(model, "_distribute_strategy", None),
+        tf.distribute.get_strategy(),
+    ):
+        resolver = getattr(strategy, "cluster_resolver", None)
+        if resolver is not None and "MultiWorker" in type(strategy).__name__:
+            spec = resolver.cluster_spec().as_dict()
+            workers = max(
+                workers,
+                sum(len(spec.get(kind, ())) for kind in ("chief", "worker")),
+            )
+    return workers
+
+
+def check_multiprocess_support(model):
+    """Raises before training where several processes are not supported.
+
+    - TensorFlow with several workers (`MultiWorkerMirroredStrategy`, or
+      `TF_CONFIG` naming several): Keras 3.15's own `fit` fails there
+      (keras-team/keras#20585); train several processes on JAX.
+    - PyTorch with `torch.distributed` initialised with a world size above 1.
+    """
+    backend = keras.backend.backend()
+    name = type(model).__name__
+    if backend == "tensorflow":
+        workers = _tensorflow_workers(model)
+        if workers > 1:
+            raise RuntimeError(
+                f"{name}.fit cannot train on several TensorFlow workers "
+                f"({workers} in the cluster): Keras 3's `fit` under "
+                "tf.distribute.MultiWorkerMirroredStrategy fails on multiple "
+                f"workers (keras-team/keras#20585, {KERAS_ISSUE}). Train "
+                "several processes on JAX instead: jax.distributed.initialize "
+                "and keras.distribution.DataParallel (docs/scaling.md). One "
+                "worker with several local devices works with "
+                "tf.distribute.MirroredStrategy."
+            )
+    elif backend == "torch":
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            world = dist.get_world_size()
+            if world > 1:
+                raise RuntimeError(
+                    f"{name}.fit does not support several PyTorch processes "
+                    f"(torch.distributed has a world size of {world}): Keras 3 "
+                    "on PyTorch has no multi-process data parallelism, and "
+                    "keras-dde does not wrap the model in "
+                    "DistributedDataParallel. Train several processes on JAX "
+                    "(jax.distributed.initialize and "
+                    "keras.distribution.DataParallel, docs/scaling.md), or one "
+                    "PyTorch process."
+                )
