@@ -11,6 +11,9 @@ statistics, its `sigma_max` and its base must be the global ones.
 
     python tests/test_multiprocess.py worker PROCESS_ID PORT OUT.json
     python tests/test_multiprocess.py reference OUT.json
+
+The workers join through `keras_dde.utils.processes.initialize`, which
+raises a clear `TimeoutError` when the coordinator cannot be reached.
 """
 
 import json
@@ -107,15 +110,11 @@ def train(name, x, batch_size):
 
 def worker(process_id, port, out):
     import jax
-
-    jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    jax.distributed.initialize(
-        coordinator_address=f"localhost:{port}",
-        num_processes=PROCESSES,
-        process_id=process_id,
-        initialization_timeout=60,
-    )
     import keras
+
+    from keras_dde.utils import processes
+
+    processes.initialize(f"localhost:{port}", PROCESSES, process_id, timeout=120)
 
     assert jax.process_count() == PROCESSES and jax.device_count() == PROCESSES
     keras.distribution.set_distribution(
@@ -191,6 +190,75 @@ def test_two_processes_match_each_other_and_one_process(runs, name):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5, err_msg=path)
     for key, value in one["losses"].items():
         np.testing.assert_allclose(first["losses"][key], value, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.jax_only
+def test_unreachable_coordinator_raises_within_the_timeout():
+    from keras_dde.utils import processes
+
+    address = f"localhost:{free_port()}"  # nothing listens there
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match="coordinator at " + address):
+        processes.initialize(address, num_processes=2, process_id=1, timeout=1.5)
+    assert time.monotonic() - start < 10
+
+
+def _unfitted(name):
+    """A model of `CASES` and a little data (refused before training)."""
+    import keras_dde
+
+    return build_model(name), keras_dde.datasets.toy2d("8gaussians", 64, seed=0)
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize("name", CASES)
+def test_several_tensorflow_workers_are_refused_before_training(monkeypatch, name):
+    model, x = _unfitted(name)
+    cluster = {"worker": ["localhost:12345", "localhost:23456"]}
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}})
+    )
+    weights = [np.array(w) for w in model.get_weights()]
+    with pytest.raises(RuntimeError) as error:
+        model.fit(x, batch_size=32, verbose=0)
+    for part in ("MultiWorkerMirroredStrategy", "keras-team/keras#20585", "JAX"):
+        assert part in str(error.value)
+    for before, after in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(after, before)
+
+
+@pytest.mark.tensorflow_only
+def test_a_multi_worker_strategy_of_several_workers_is_refused(monkeypatch):
+    class Resolver:
+        def cluster_spec(self):
+            class Spec:
+                def as_dict(self):
+                    return {"chief": ["a:1"], "worker": ["b:1", "c:1"]}
+
+            return Spec()
+
+    class FakeMultiWorkerMirroredStrategy:
+        cluster_resolver = Resolver()
+
+    model, x = _unfitted("dde")
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.setattr(model, "_distribute_strategy", FakeMultiWorkerMirroredStrategy())
+    with pytest.raises(RuntimeError, match=r"\(3 in the cluster\).*MultiWorker"):
+        model.fit(x, batch_size=32, verbose=0)
+
+
+@pytest.mark.torch_only
+@pytest.mark.parametrize("name", CASES)
+def test_several_torch_processes_are_refused_before_training(monkeypatch, name):
+    import torch.distributed as dist
+
+    model, x = _unfitted(name)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "get_world_size", lambda group=None: 2)
+    with pytest.raises(RuntimeError, match="several PyTorch processes.*world size of 2.*JAX"):
+        model.fit(x, batch_size=32, verbose=0)
+    monkeypatch.undo()
+    model.fit(x, batch_size=32, epochs=1, verbose=0)  # one process trains
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@
   weights before training starts;
 - record the training data's statistics (`_record_data_statistics`), on the
   samples `fit` trains on: the `validation_split` tail is excluded;
+- refuse several TensorFlow workers or PyTorch processes (JAX trains
+  several, `keras_dde.utils.processes`);
 - add a `StopOnDivergence` guard (`stop_on_divergence=True`);
 - call `callback.on_train_interrupted(error)` when `fit` raises (the one
   interruption path, `keras_dde.training.notify_interrupted`).
@@ -22,6 +24,7 @@ import numpy as np
 from keras_dde import backend
 from keras_dde.training.interruption import notify_interrupted
 from keras_dde.training.stop_on_divergence import with_divergence_guard
+from keras_dde.utils.processes import check_multiprocess_support
 from keras_dde.utils.validation import check_data
 from keras_dde.utils.validation import check_sample_weight
 from keras_dde.utils.validation import is_array_like
@@ -78,7 +81,14 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
         If `fit` raises (or is interrupted), callbacks that define
         `on_train_interrupted(error)` are told first (frame callbacks then
         write their GIF).
+
+        Several processes train on JAX only (`jax.distributed`, with each
+        process passing its own shard: the data statistics are gathered
+        across processes); several TensorFlow workers or PyTorch processes
+        raise a `RuntimeError` here, before training
+        (`keras_dde.utils.processes.check_multiprocess_support`).
         """
+        check_multiprocess_support(self)
         kwargs["callbacks"] = with_divergence_guard(
             kwargs.get("callbacks"), stop_on_divergence
         )

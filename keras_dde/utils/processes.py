@@ -11,10 +11,16 @@ collectives would otherwise round it to float32 without `jax_enable_x64`).
 TensorFlow's `MultiWorkerMirroredStrategy` with several workers and
 `torch.distributed` with a world size above 1 are refused before training by
 `check_multiprocess_support` (see `docs/scaling.md`).
+
+`initialize` joins the processes (`jax.distributed.initialize`), with CPU
+collectives, and raises a clear `TimeoutError` when the coordinator cannot
+be reached, where JAX itself would abort the process.
 """
 
 import json
 import os
+import socket
+import time
 
 import keras
 import numpy as np
@@ -57,6 +63,73 @@ def allgather_exact(array):
     return np.ascontiguousarray(gathered).view(dtype).reshape((-1, *shape))
 
 
+def _wait_for_coordinator(address, timeout):
+    """Raises `TimeoutError` unless a TCP connection to `address` (host:port)
+    opens within `timeout` seconds."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(
+            f"`coordinator_address` must be 'host:port'; received {address!r}."
+        )
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=1):
+                return
+        except OSError as error:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"The JAX coordinator at {address} could not be reached "
+                    f"within {timeout:g} s ({error}). Start process 0 (which "
+                    "runs the coordinator) with the same address, check the "
+                    "host name, the port and the firewall, or raise `timeout`."
+                ) from None
+            time.sleep(0.2)
+
+
+def initialize(coordinator_address, num_processes, process_id, timeout=300,
+               cpu_collectives="gloo"):
+    """Joins `num_processes` JAX processes: `jax.distributed.initialize`.
+
+    Call it first in every process, before any JAX computation, then set
+    `keras.distribution.DataParallel(devices=jax.devices())` and seed every
+    process alike (`keras.utils.set_random_seed`) so that the models start
+    from the same weights.
+
+    Args:
+        coordinator_address: "host:port" of process 0, which runs the
+            coordinator (on Slurm, the first node of the job).
+        num_processes: int, the number of processes.
+        process_id: int in `[0, num_processes)`.
+        timeout: seconds to wait for the coordinator (processes > 0) and for
+            every process to register. A coordinator that cannot be reached
+            raises `TimeoutError` here; JAX alone aborts the process.
+        cpu_collectives: JAX's CPU collectives ("gloo"), needed when the
+            devices are CPUs; None leaves JAX's setting.
+    """
+    if keras.backend.backend() != "jax":
+        raise RuntimeError(
+            "Several keras-dde processes train on the JAX backend only "
+            f"(KERAS_BACKEND=jax); this is {keras.backend.backend()}."
+        )
+    if not 0 <= process_id < num_processes:
+        raise ValueError(
+            f"`process_id` must be in [0, {num_processes}); received {process_id}."
+        )
+    if process_id > 0:
+        _wait_for_coordinator(coordinator_address, timeout)
+    import jax
+
+    if cpu_collectives is not None:
+        jax.config.update("jax_cpu_collectives_implementation", cpu_collectives)
+    jax.distributed.initialize(
+        coordinator_address=coordinator_address,
+        num_processes=num_processes,
+        process_id=process_id,
+        initialization_timeout=int(max(timeout, 1)),
+    )
+
+
 def _tensorflow_workers(model):
     """The number of workers of `model`'s (or the active) `tf.distribute`
     strategy or of `TF_CONFIG`'s cluster (1 when none names several)."""
@@ -77,7 +150,11 @@ def _tensorflow_workers(model):
         tf.distribute.get_strategy(),
     ):
         resolver = getattr(strategy, "cluster_resolver", None)
-        if resolver is not None and "MultiWorker" in type(strategy).__name__:
+        multi_worker = any(
+            "MultiWorker" in kind.__name__ or "CollectiveAllReduce" in kind.__name__
+            for kind in type(strategy).__mro__
+        )
+        if resolver is not None and multi_worker:
             spec = resolver.cluster_spec().as_dict()
             workers = max(
                 workers,
