@@ -179,6 +179,22 @@ def test_a_killed_run_resumes_to_the_uninterrupted_state(resumed, name):
         )
 
 
+@pytest.mark.parametrize("other", ["multiscale", "gan"])
+def test_a_backup_of_another_model_is_refused_and_left_intact(tmp_path, other):
+    import keras
+
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path), delete_checkpoint=False)
+    build_model("dde").fit(data(), batch_size=BATCH_SIZE, verbose=0, callbacks=[backup])
+    files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert "latest.weights.h5" in files
+    model = build_model(other)
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path), delete_checkpoint=False)
+    with pytest.raises(ValueError, match="is not a backup of this") as error:
+        model.fit(data(), batch_size=BATCH_SIZE, verbose=0, callbacks=[backup])
+    assert str(tmp_path) in str(error.value)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == files
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "kill":
         kill(sys.argv[2], sys.argv[3])

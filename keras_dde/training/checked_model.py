@@ -8,6 +8,8 @@
   samples `fit` trains on: the `validation_split` tail is excluded;
 - refuse several TensorFlow workers or PyTorch processes (JAX trains
   several, `keras_dde.utils.processes`);
+- refuse a `keras.callbacks.BackupAndRestore` folder that holds another
+  model's backup, with a clear error, leaving it intact;
 - add a `StopOnDivergence` guard (`stop_on_divergence=True`);
 - call `callback.on_train_interrupted(error)` when `fit` raises (the one
   interruption path, `keras_dde.training.notify_interrupted`).
@@ -17,6 +19,8 @@ writes `stateful_train_step(data)` and `stateful_test_step(data)` (run by
 `keras_dde.backend.StatefulTrainer` on every backend), `data_shape` and,
 optionally, `_record_data_statistics`.
 """
+
+import os
 
 import keras
 import numpy as np
@@ -50,6 +54,32 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
         if x is None or not is_array_like(x):
             return x
         return self._prepare_data(check_data(x, name, self.data_shape), name)
+
+    def _check_backups(self, callbacks):
+        """Raises before training for a `BackupAndRestore` folder whose
+        backup does not fit this model (e.g. another model's), leaving it
+        intact. A backup that fits is loaded here, and again by Keras."""
+        callbacks = getattr(callbacks, "callbacks", callbacks) or ()
+        for callback in callbacks:
+            if not isinstance(callback, keras.callbacks.BackupAndRestore):
+                continue
+            path = callback._weights_path
+            if not self.built or not os.path.exists(path):
+                continue
+            optimizer = getattr(self, "optimizer", None)
+            if optimizer is not None and not optimizer.built:
+                optimizer.build(self.trainable_variables)
+            try:
+                self.load_weights(path)
+            except ValueError as error:
+                cause = str(error).strip().splitlines()
+                raise ValueError(
+                    f"The backup in {callback.backup_dir!r} is not a backup of "
+                    f"this {type(self).__name__}: its weights do not fit the "
+                    f"model ({cause[0] if cause else type(error).__name__}). "
+                    "It is left as it is: pass another `backup_dir` to start "
+                    "afresh, or delete the folder to discard it."
+                ) from error
 
     def _refuse_compile_arguments(self, **arguments):
         """Raises a clear error for `compile` arguments the model sets itself."""
@@ -93,6 +123,7 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
             kwargs.get("callbacks"), stop_on_divergence
         )
         x = self._checked(x, "x")
+        self._check_backups(kwargs["callbacks"])
         if validation_data is not None and is_array_like(validation_data):
             validation_data = self._checked(validation_data, "validation_data")
         arrays = x is not None and is_array_like(x)
