@@ -71,8 +71,10 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
         target_fraction: float in [0, 1), the share of each batch at `sigma`.
         gaussian_base: bool, adds the data's smoothed Gaussian to the
             network (see above). Its moments come from the first
-            `set_data_statistics`, which `fit` calls for array data; for a
-            dataset, call `set_data_statistics(data)` before `fit`.
+            `set_data_statistics`, which `fit` calls for array data, a
+            `tf.data.Dataset` or a `keras.utils.PyDataset` (one streaming
+            pass); for another iterable of batches, call
+            `set_data_statistics(data)` before `fit`.
         weight_averaging: float in (0, 1), the largest decay of an
             exponential moving average of the weights kept through `fit`,
             which replaces the weights when `fit` ends
@@ -347,9 +349,19 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
         """`DDEModel.fit`; with `sigma_max=None`, array data sets it first.
 
         (`DDEModel.fit` records the statistics of array data, without the
-        `validation_split` tail, through `set_data_statistics`.) When it
-        ends, the weights are their running average (`weight_averaging`).
+        `validation_split` tail, through `set_data_statistics`.) A
+        `tf.data.Dataset` or a `keras.utils.PyDataset` gets one streaming
+        pass of `set_data_statistics` first when `sigma_max` or the Gaussian
+        base is still unknown; another iterable of batches (which may not
+        be read twice) needs `set_data_statistics(data)` called first. When
+        it ends, the weights are their running average (`weight_averaging`).
         """
+        needs_statistics = math.isnan(self.sigma_max) or (
+            self.base_density is not None and not self.base_density.is_set
+        )
+        if needs_statistics and is_repeatable_dataset(x):
+            # One streaming pass over the batches, before training.
+            self.set_data_statistics(x)
         if x is None or not is_array_like(x):
             if math.isnan(self.sigma_max):
                 raise ValueError(
@@ -410,6 +422,16 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
         return super().from_config(
             {"gaussian_base": False, "weight_averaging": None, **config}
         )
+
+
+def is_repeatable_dataset(data):
+    """True for a `tf.data.Dataset` or a `keras.utils.PyDataset`, which can
+    be read once for statistics and again for training."""
+    if isinstance(data, keras.utils.PyDataset):
+        return True
+    return type(data).__module__.startswith("tensorflow") and hasattr(
+        data, "element_spec"
+    )
 
 
 def default_sigma_max(model):
