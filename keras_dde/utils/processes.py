@@ -25,6 +25,14 @@ import time
 import keras
 import numpy as np
 
+__all__ = [
+    "allgather_exact",
+    "check_multiprocess_support",
+    "initialize",
+    "process_count",
+    "process_index",
+]
+
 KERAS_ISSUE = "https://github.com/keras-team/keras/issues/20585"
 
 
