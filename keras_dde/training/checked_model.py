@@ -6,6 +6,8 @@
   weights before training starts;
 - record the training data's statistics (`_record_data_statistics`), on the
   samples `fit` trains on: the `validation_split` tail is excluded;
+- read a memory-mapped array (`np.memmap`, `np.load(..., mmap_mode="r")`)
+  batch by batch (`MemmapBatches`), its statistics in one streaming pass;
 - refuse several TensorFlow workers or PyTorch processes (JAX trains
   several, `keras_dde.utils.processes`);
 - refuse a `keras.callbacks.BackupAndRestore` folder that holds another
@@ -27,6 +29,7 @@ import numpy as np
 
 from keras_dde import backend
 from keras_dde.training.interruption import notify_interrupted
+from keras_dde.training.memmap_batches import MemmapBatches
 from keras_dde.training.stop_on_divergence import with_divergence_guard
 from keras_dde.utils.processes import check_multiprocess_support
 from keras_dde.utils.validation import check_data
@@ -54,6 +57,30 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
         if x is None or not is_array_like(x):
             return x
         return self._prepare_data(check_data(x, name, self.data_shape), name)
+
+    def _memmap_batches(self, x, y, kwargs):
+        """A memory-mapped `x` as `MemmapBatches` (data larger than memory),
+        its statistics recorded in one streaming pass."""
+        for name, value in (
+            ("y", y),
+            ("sample_weight", kwargs.get("sample_weight")),
+            ("validation_split", kwargs.get("validation_split")),
+        ):
+            if value:
+                raise ValueError(
+                    f"`fit` on a memory-mapped `x` takes no `{name}`: it is "
+                    "read batch by batch. Pass `validation_data` instead of a "
+                    "split, or a `keras.utils.PyDataset` yielding "
+                    "`(x, y, sample_weight)` batches."
+                )
+        kwargs.pop("validation_split", None)
+        kwargs.pop("sample_weight", None)
+        head = self._checked(np.asarray(x[:1]), "x")  # builds the model
+        batches = MemmapBatches(
+            x, kwargs.pop("batch_size", None) or 32, head.shape[1:], "x"
+        )
+        self._record_data_statistics(batches, None)
+        return batches
 
     def _check_backups(self, callbacks):
         """Raises before training for a `BackupAndRestore` folder whose
@@ -122,6 +149,8 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
         kwargs["callbacks"] = with_divergence_guard(
             kwargs.get("callbacks"), stop_on_divergence
         )
+        if isinstance(x, np.memmap):
+            x = self._memmap_batches(x, y, kwargs)
         x = self._checked(x, "x")
         self._check_backups(kwargs["callbacks"])
         if validation_data is not None and is_array_like(validation_data):
