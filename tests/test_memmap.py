@@ -110,5 +110,46 @@ def test_fit_on_a_memmap_4x_the_memory_cap(tmp_path):
     assert report["sigma_max"] > 0
 
 
+def _small_multiscale():
+    import keras_dde
+
+    network = keras_dde.models.conditional_energy_mlp(2, width=8, depth=1)
+    model = keras_dde.MultiScaleDDE(network, sigma=0.2, seed=0)
+    model.compile()
+    return model
+
+
+def test_a_memmap_or_dataset_of_another_shape_is_refused(tmp_path):
+    import keras
+
+    wrong = np.lib.format.open_memmap(tmp_path / "x.npy", "w+", "float32", (64, 3))
+    wrong[:] = 1.0
+    model = _small_multiscale()
+    with pytest.raises(ValueError, match=r"per-sample shape \(3,\).*expects \(2,\)"):
+        model.fit(np.load(tmp_path / "x.npy", mmap_mode="r"), batch_size=16, verbose=0)
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, index):
+            return np.ones((16, 3), "float32")
+
+    with pytest.raises(ValueError, match=r"per-sample shape \(3,\).*expects \(2,\)"):
+        model.fit(Batches(), verbose=0)
+
+
+def test_a_memmap_takes_no_validation_split(tmp_path):
+    x = np.lib.format.open_memmap(tmp_path / "x.npy", "w+", "float32", (64, 2))
+    x[:] = np.random.default_rng(0).standard_normal((64, 2))
+    x.flush()
+    model = _small_multiscale()
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    with pytest.raises(ValueError, match="validation_split"):
+        model.fit(mapped, batch_size=16, validation_split=0.2, verbose=0)
+    model.fit(mapped, batch_size=16, verbose=0)
+    assert float(np.asarray(model.data_statistics.count)) == 64
+
+
 if __name__ == "__main__":
     worker(sys.argv[1])
