@@ -139,7 +139,7 @@ def test_a_memmap_or_dataset_of_another_shape_is_refused(tmp_path):
         model.fit(Batches(), verbose=0)
 
 
-def test_a_memmap_takes_no_validation_split(tmp_path):
+def test_a_memmap_takes_no_validation_split_or_sample_weight(tmp_path):
     x = np.lib.format.open_memmap(tmp_path / "x.npy", "w+", "float32", (64, 2))
     x[:] = np.random.default_rng(0).standard_normal((64, 2))
     x.flush()
@@ -147,6 +147,8 @@ def test_a_memmap_takes_no_validation_split(tmp_path):
     mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
     with pytest.raises(ValueError, match="validation_split"):
         model.fit(mapped, batch_size=16, validation_split=0.2, verbose=0)
+    with pytest.raises(ValueError, match="sample_weight"):
+        model.fit(mapped, batch_size=16, sample_weight=np.ones(64), verbose=0)
     model.fit(mapped, batch_size=16, verbose=0)
     assert float(np.asarray(model.data_statistics.count)) == 64
 

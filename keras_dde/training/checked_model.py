@@ -61,12 +61,12 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
     def _memmap_batches(self, x, y, kwargs):
         """A memory-mapped `x` as `MemmapBatches` (data larger than memory),
         its statistics recorded in one streaming pass."""
-        for name, value in (
-            ("y", y),
-            ("sample_weight", kwargs.get("sample_weight")),
-            ("validation_split", kwargs.get("validation_split")),
+        for name, given in (
+            ("y", y is not None),
+            ("sample_weight", kwargs.get("sample_weight") is not None),
+            ("validation_split", bool(kwargs.get("validation_split"))),
         ):
-            if value:
+            if given:
                 raise ValueError(
                     f"`fit` on a memory-mapped `x` takes no `{name}`: it is "
                     "read batch by batch. Pass `validation_data` instead of a "
