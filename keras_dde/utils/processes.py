@@ -100,9 +100,11 @@ def initialize(coordinator_address, num_processes, process_id, timeout=300,
     """Joins `num_processes` JAX processes: `jax.distributed.initialize`.
 
     Call it first in every process, before any JAX computation, then set
-    `keras.distribution.DataParallel(devices=jax.devices())` and seed every
-    process alike (`keras.utils.set_random_seed`) so that the models start
-    from the same weights.
+    `keras.distribution.DataParallel(devices=jax.devices())`. The models
+    must start from the same weights: as `keras.distribution.initialize`
+    does, this sets one Keras default seed for all processes when none is
+    set (the sum of each process's random seed); `keras.utils.set_random_seed`
+    with the same value on every process makes runs repeatable.
 
     Args:
         coordinator_address: "host:port" of process 0, which runs the
@@ -136,6 +138,11 @@ def initialize(coordinator_address, num_processes, process_id, timeout=300,
         process_id=process_id,
         initialization_timeout=int(max(timeout, 1)),
     )
+    try:  # As `keras.distribution.initialize` does: one default seed for all.
+        from keras.src.backend.jax.distribution_lib import initialize_rng
+    except ImportError:  # a Keras without it: seed with set_random_seed
+        return
+    initialize_rng()
 
 
 def _tensorflow_workers(model):
