@@ -67,6 +67,25 @@ class MomentAccumulator:
             self.count = combined
         self.n += len(x)
 
+    def merge(self, other):
+        """Adds the moments of another accumulator (Chan et al.); not its rows."""
+        if other.mean is None:
+            return
+        if self.mean is None:
+            self.count, self.mean, self.scatter = other.count, other.mean, other.scatter
+            self.n = other.n
+            return
+        delta = other.mean - self.mean
+        combined = self.count + other.count
+        self.scatter = (
+            self.scatter
+            + other.scatter
+            + np.outer(delta, delta) * self.count * other.count / combined
+        )
+        self.mean = self.mean + delta * other.count / combined
+        self.count = combined
+        self.n += other.n
+
     def covariance(self):
         return self.scatter / self.count
 
@@ -79,6 +98,69 @@ class MomentAccumulator:
             return x, None
         weights = [np.ones(len(r)) if w is None else w for r, w in self.rows]
         return x, np.concatenate(weights)
+
+
+def across_processes(accumulator):
+    """The moments of every JAX process's data, the same on every process.
+
+    Under `jax.distributed` each process passes `fit` (or
+    `set_data_statistics`) its own shard of the data. Every process's count,
+    mean and scatter matrix are gathered bit for bit (float64) and merged in
+    process order, so every process holds the same global statistics (equal
+    to one process on all the data, to float64 rounding). The rows kept for
+    the mixture fit are gathered too (at most `keep_rows` per process, a
+    random subset with seed 0 of a larger shard). One process: unchanged.
+    """
+    from keras_dde.utils import processes
+
+    count = processes.process_count()
+    if count == 1:
+        return accumulator
+    dim = accumulator.mean.shape[0]
+    header = np.array([accumulator.count, accumulator.n], "float64")
+    headers = processes.allgather_exact(header)
+    means = processes.allgather_exact(accumulator.mean.astype("float64"))
+    scatters = processes.allgather_exact(accumulator.scatter.astype("float64"))
+    merged = MomentAccumulator(accumulator.keep_rows)
+    for index in range(count):
+        part = MomentAccumulator()
+        part.count, part.n = float(headers[index][0]), int(headers[index][1])
+        part.mean, part.scatter = means[index], scatters[index]
+        merged.merge(part)
+    kept = accumulator.kept()
+    limit = accumulator.keep_rows
+    rows = np.zeros((0, dim), "float32")
+    weights = None
+    if kept is not None and limit:
+        rows, weights = kept
+        if len(rows) > limit:
+            chosen = np.sort(
+                np.random.default_rng(0).choice(len(rows), limit, replace=False)
+            )
+            rows = rows[chosen]
+            weights = None if weights is None else weights[chosen]
+    lengths = processes.allgather_exact(np.array([len(rows)], "int32"))[:, 0]
+    weighted = processes.allgather_exact(np.array([weights is not None], "int32"))
+    longest = int(lengths.max())
+    if longest == 0:
+        return merged
+    padded = np.zeros((longest, dim), "float64")
+    padded[: len(rows)] = rows
+    padded_weights = np.ones(longest, "float64")
+    if weights is not None:
+        padded_weights[: len(rows)] = weights
+    all_rows = processes.allgather_exact(padded)
+    all_weights = processes.allgather_exact(padded_weights)
+    dtype = kept[0].dtype if kept is not None else np.dtype("float32")
+    merged.rows = [
+        (
+            all_rows[index, :length].astype(dtype),
+            all_weights[index, :length] if weighted.any() else None,
+        )
+        for index, length in enumerate(lengths)
+        if length
+    ]
+    return merged
 
 
 def is_batch_iterable(data):
@@ -229,7 +311,11 @@ class DataStatistics(keras.layers.Layer):
 
     def assign_moments(self, accumulator):
         """Stores the moments of a `MomentAccumulator` (and, when it kept
-        rows, a mixture fitted to them; otherwise the mixture is cleared)."""
+        rows, a mixture fitted to them; otherwise the mixture is cleared).
+
+        Under several JAX processes, the moments of every process's data
+        (`across_processes`)."""
+        accumulator = across_processes(accumulator)
         if accumulator.mean.shape[0] != self.dim:
             raise ValueError(
                 f"`data` has {accumulator.mean.shape[0]} features; the model "

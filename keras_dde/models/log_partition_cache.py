@@ -8,6 +8,9 @@ import keras
 import numpy as np
 from keras import ops
 
+# `log_z_stderr` until a first estimate is stored.
+NO_ESTIMATE = -1.0
+
 
 def weights_fingerprint(weights):
     """A 128-bit hash of the values of `weights`, as 4 int32."""
@@ -21,17 +24,23 @@ def weights_fingerprint(weights):
 class LogPartitionCache(keras.layers.Layer):
     """`log_z`, `log_z_stderr` and `log_z_fingerprint`, as non-trainable weights.
 
-    The estimate is NaN until `store` is called; `load` warns when the
-    weights it was computed for have changed since. Saved with the model.
+    Until `store` is called there is no estimate: `log_z` holds 0 and
+    `log_z_stderr` the sentinel -1 (a standard error is never negative), and
+    `load` returns None. No variable starts as NaN: JAX refuses to replicate
+    one over several processes, NaN never being equal to itself (files saved
+    when they did start as NaN load as "no estimate" too). `load` warns when
+    the weights it was computed for have changed since. Saved with the model.
     """
 
     def build(self, input_shape=None):
-        nan = keras.initializers.Constant(float("nan"))
         self.log_z = self.add_weight(
-            shape=(), initializer=nan, trainable=False, name="log_z"
+            shape=(), initializer="zeros", trainable=False, name="log_z"
         )
         self.stderr = self.add_weight(
-            shape=(), initializer=nan, trainable=False, name="log_z_stderr"
+            shape=(),
+            initializer=keras.initializers.Constant(NO_ESTIMATE),
+            trainable=False,
+            name="log_z_stderr",
         )
         self.fingerprint = self.add_weight(
             shape=(4,),
@@ -50,7 +59,8 @@ class LogPartitionCache(keras.layers.Layer):
     def load(self, weights, warn=True):
         """The cached `(log_z, stderr)`, or None; warns if `weights` changed."""
         log_z = float(ops.convert_to_numpy(self.log_z))
-        if math.isnan(log_z):
+        stderr = float(ops.convert_to_numpy(self.stderr))
+        if math.isnan(log_z) or stderr == NO_ESTIMATE:
             return None
         stored = ops.convert_to_numpy(self.fingerprint)
         if warn and not np.array_equal(stored, weights_fingerprint(weights)):
@@ -62,4 +72,4 @@ class LogPartitionCache(keras.layers.Layer):
                 UserWarning,
                 stacklevel=3,
             )
-        return log_z, float(ops.convert_to_numpy(self.stderr))
+        return log_z, stderr

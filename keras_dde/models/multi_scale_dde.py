@@ -23,6 +23,8 @@ SIGMA_MAX_SCALE = 1.0
 # recipe 0.031) and the densities nearly so (MAE 0.055 against 0.043), where
 # 4e-3 constant did not (`benchmarks/results/optimizer_robustness.md`).
 DEFAULT_LEARNING_RATE = 1e-3
+# `sigma_max_variable` while `sigma_max` is unknown (`sigma_max` reads nan).
+UNKNOWN_SIGMA_MAX = 0.0
 
 
 @keras.saving.register_keras_serializable(package="keras_dde")
@@ -69,8 +71,10 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
         target_fraction: float in [0, 1), the share of each batch at `sigma`.
         gaussian_base: bool, adds the data's smoothed Gaussian to the
             network (see above). Its moments come from the first
-            `set_data_statistics`, which `fit` calls for array data; for a
-            dataset, call `set_data_statistics(data)` before `fit`.
+            `set_data_statistics`, which `fit` calls for array data, a
+            `tf.data.Dataset` or a `keras.utils.PyDataset` (one streaming
+            pass); for another iterable of batches, call
+            `set_data_statistics(data)` before `fit`.
         weight_averaging: float in (0, 1), the largest decay of an
             exponential moving average of the weights kept through `fit`,
             which replaces the weights when `fit` ends
@@ -149,10 +153,12 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
         self.time_weight = float(time_weight)
         self.target_fraction = float(target_fraction)
         self.sigma_max_argument = sigma_max
+        # 0 (UNKNOWN_SIGMA_MAX) until known, never NaN: JAX cannot replicate
+        # a NaN over several processes (NaN is not equal to itself).
         self.sigma_max_variable = self.add_weight(
             shape=(),
             initializer=keras.initializers.Constant(
-                float("nan") if sigma_max is None else sigma_max
+                UNKNOWN_SIGMA_MAX if sigma_max is None else sigma_max
             ),
             trainable=False,
             name="sigma_max",
@@ -188,8 +194,13 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
 
     @property
     def sigma_max(self):
-        """The largest noise level, a python float (nan until known)."""
-        return float(str(np.float32(ops.convert_to_numpy(self.sigma_max_variable))))
+        """The largest noise level, a python float (nan until known).
+
+        The variable `sigma_max_variable` holds `UNKNOWN_SIGMA_MAX` (0) until
+        then (files saved when it held NaN read as unknown too).
+        """
+        value = float(str(np.float32(ops.convert_to_numpy(self.sigma_max_variable))))
+        return value if value > UNKNOWN_SIGMA_MAX else math.nan
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
@@ -338,9 +349,19 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
         """`DDEModel.fit`; with `sigma_max=None`, array data sets it first.
 
         (`DDEModel.fit` records the statistics of array data, without the
-        `validation_split` tail, through `set_data_statistics`.) When it
-        ends, the weights are their running average (`weight_averaging`).
+        `validation_split` tail, through `set_data_statistics`.) A
+        `tf.data.Dataset` or a `keras.utils.PyDataset` gets one streaming
+        pass of `set_data_statistics` first when `sigma_max` or the Gaussian
+        base is still unknown; another iterable of batches (which may not
+        be read twice) needs `set_data_statistics(data)` called first. When
+        it ends, the weights are their running average (`weight_averaging`).
         """
+        needs_statistics = math.isnan(self.sigma_max) or (
+            self.base_density is not None and not self.base_density.is_set
+        )
+        if needs_statistics and is_repeatable_dataset(x):
+            # One streaming pass over the batches, before training.
+            self.set_data_statistics(x)
         if x is None or not is_array_like(x):
             if math.isnan(self.sigma_max):
                 raise ValueError(
@@ -401,6 +422,16 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
         return super().from_config(
             {"gaussian_base": False, "weight_averaging": None, **config}
         )
+
+
+def is_repeatable_dataset(data):
+    """True for a `tf.data.Dataset` or a `keras.utils.PyDataset`, which can
+    be read once for statistics and again for training."""
+    if isinstance(data, keras.utils.PyDataset):
+        return True
+    return type(data).__module__.startswith("tensorflow") and hasattr(
+        data, "element_spec"
+    )
 
 
 def default_sigma_max(model):

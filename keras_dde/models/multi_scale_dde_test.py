@@ -363,18 +363,35 @@ def test_sigma_can_change_but_stays_below_sigma_max():
         dde.sigma = 2.0
 
 
-def test_fit_on_a_dataset_needs_sigma_max_or_statistics():
+def test_fit_on_a_generator_needs_sigma_max_or_statistics():
     dde = small_msdde(sigma_max=None)
     dde.compile(keras.optimizers.Adam(1e-3))
     batches = [gaussian_data(64)]
     with pytest.raises(ValueError, match="sigma_max"):
-        dde.fit(_Batches(batches), epochs=1, verbose=0)
+        dde.fit(((b,) for b in batches), epochs=1, verbose=0)
     dde = small_msdde(sigma_max=2.0)
     dde.compile(keras.optimizers.Adam(1e-3))
     with pytest.raises(ValueError, match=r"set_data_statistics\(data\)"):
-        dde.fit(_Batches(batches), epochs=1, verbose=0)
+        dde.fit(((b,) for b in batches), epochs=1, verbose=0)
     dde.set_data_statistics(_Batches(batches))
-    dde.fit(_Batches(batches), epochs=1, verbose=0)
+    dde.fit(((b,) for b in batches), epochs=1, verbose=0)
+
+
+def test_fit_on_a_py_dataset_records_the_statistics_in_one_pass():
+    batches = [gaussian_data(64), gaussian_data(64, seed=1) + 1.0]
+    dde = small_msdde(sigma_max=None)
+    dde.compile(keras.optimizers.Adam(1e-3))
+    dde.fit(_Batches(batches), epochs=1, verbose=0, shuffle=False)
+    reference = small_msdde(sigma_max=None)
+    reference.set_data_statistics(np.concatenate(batches))
+    assert dde.sigma_max == reference.sigma_max
+    for mine, theirs in [(dde.data_mean, reference.data_mean),
+                         (dde.data_covariance, reference.data_covariance)]:
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(mine), ops.convert_to_numpy(theirs),
+            rtol=1e-6, atol=1e-7,
+        )
+    assert dde.base_density.is_set
 
 
 class _Batches(keras.utils.PyDataset):

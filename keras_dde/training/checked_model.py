@@ -6,6 +6,12 @@
   weights before training starts;
 - record the training data's statistics (`_record_data_statistics`), on the
   samples `fit` trains on: the `validation_split` tail is excluded;
+- read a memory-mapped array (`np.memmap`, `np.load(..., mmap_mode="r")`)
+  batch by batch (`MemmapBatches`), its statistics in one streaming pass;
+- refuse several TensorFlow workers or PyTorch processes (JAX trains
+  several, `keras_dde.utils.processes`);
+- refuse a `keras.callbacks.BackupAndRestore` folder that holds another
+  model's backup, with a clear error, leaving it intact;
 - add a `StopOnDivergence` guard (`stop_on_divergence=True`);
 - call `callback.on_train_interrupted(error)` when `fit` raises (the one
   interruption path, `keras_dde.training.notify_interrupted`).
@@ -16,12 +22,16 @@ writes `stateful_train_step(data)` and `stateful_test_step(data)` (run by
 optionally, `_record_data_statistics`.
 """
 
+import os
+
 import keras
 import numpy as np
 
 from keras_dde import backend
 from keras_dde.training.interruption import notify_interrupted
+from keras_dde.training.memmap_batches import MemmapBatches
 from keras_dde.training.stop_on_divergence import with_divergence_guard
+from keras_dde.utils.processes import check_multiprocess_support
 from keras_dde.utils.validation import check_data
 from keras_dde.utils.validation import check_sample_weight
 from keras_dde.utils.validation import is_array_like
@@ -47,6 +57,56 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
         if x is None or not is_array_like(x):
             return x
         return self._prepare_data(check_data(x, name, self.data_shape), name)
+
+    def _memmap_batches(self, x, y, kwargs):
+        """A memory-mapped `x` as `MemmapBatches` (data larger than memory),
+        its statistics recorded in one streaming pass."""
+        for name, given in (
+            ("y", y is not None),
+            ("sample_weight", kwargs.get("sample_weight") is not None),
+            ("validation_split", bool(kwargs.get("validation_split"))),
+        ):
+            if given:
+                raise ValueError(
+                    f"`fit` on a memory-mapped `x` takes no `{name}`: it is "
+                    "read batch by batch. Pass `validation_data` instead of a "
+                    "split, or a `keras.utils.PyDataset` yielding "
+                    "`(x, y, sample_weight)` batches."
+                )
+        kwargs.pop("validation_split", None)
+        kwargs.pop("sample_weight", None)
+        head = self._checked(np.asarray(x[:1]), "x")  # builds the model
+        batches = MemmapBatches(
+            x, kwargs.pop("batch_size", None) or 32, head.shape[1:], "x"
+        )
+        self._record_data_statistics(batches, None)
+        return batches
+
+    def _check_backups(self, callbacks):
+        """Raises before training for a `BackupAndRestore` folder whose
+        backup does not fit this model (e.g. another model's), leaving it
+        intact. A backup that fits is loaded here, and again by Keras."""
+        callbacks = getattr(callbacks, "callbacks", callbacks) or ()
+        for callback in callbacks:
+            if not isinstance(callback, keras.callbacks.BackupAndRestore):
+                continue
+            path = callback._weights_path
+            if not self.built or not os.path.exists(path):
+                continue
+            optimizer = getattr(self, "optimizer", None)
+            if optimizer is not None and not optimizer.built:
+                optimizer.build(self.trainable_variables)
+            try:
+                self.load_weights(path)
+            except ValueError as error:
+                cause = str(error).strip().splitlines()
+                raise ValueError(
+                    f"The backup in {callback.backup_dir!r} is not a backup of "
+                    f"this {type(self).__name__}: its weights do not fit the "
+                    f"model ({cause[0] if cause else type(error).__name__}). "
+                    "It is left as it is: pass another `backup_dir` to start "
+                    "afresh, or delete the folder to discard it."
+                ) from error
 
     def _refuse_compile_arguments(self, **arguments):
         """Raises a clear error for `compile` arguments the model sets itself."""
@@ -78,11 +138,21 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
         If `fit` raises (or is interrupted), callbacks that define
         `on_train_interrupted(error)` are told first (frame callbacks then
         write their GIF).
+
+        Several processes train on JAX only (`jax.distributed`, with each
+        process passing its own shard: the data statistics are gathered
+        across processes); several TensorFlow workers or PyTorch processes
+        raise a `RuntimeError` here, before training
+        (`keras_dde.utils.processes.check_multiprocess_support`).
         """
+        check_multiprocess_support(self)
         kwargs["callbacks"] = with_divergence_guard(
             kwargs.get("callbacks"), stop_on_divergence
         )
+        if isinstance(x, np.memmap):
+            x = self._memmap_batches(x, y, kwargs)
         x = self._checked(x, "x")
+        self._check_backups(kwargs["callbacks"])
         if validation_data is not None and is_array_like(validation_data):
             validation_data = self._checked(validation_data, "validation_data")
         arrays = x is not None and is_array_like(x)
