@@ -45,7 +45,9 @@ class PlotFrames(FrameCallback):
     set_by_frames = ()
 
     def __init__(self, gif_path=None, every=1, **kwargs):
-        frame_kwargs = {name: kwargs.pop(name) for name in FRAME_OPTIONS if name in kwargs}
+        frame_kwargs = {
+            name: kwargs.pop(name) for name in FRAME_OPTIONS if name in kwargs
+        }
         accepted = {
             name
             for function in self.plot_functions
