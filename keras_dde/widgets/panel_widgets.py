@@ -37,6 +37,22 @@ CLASSED = (
 )
 
 
+def log_slider(value, exponents, step, description, readout_format, layout):
+    """A slider on a log10 scale from `10**exponents[0]` to `10**exponents[1]`."""
+    return widgets.FloatLogSlider(
+        value=value,
+        base=10,
+        min=exponents[0],
+        max=exponents[1],
+        step=step,
+        description=description,
+        readout_format=readout_format,
+        continuous_update=False,
+        style=DESCRIPTION,
+        layout=layout,
+    )
+
+
 class PanelWidgets:
     """The widgets of a training panel, laid out in `.widget`; no behaviour.
 
@@ -80,17 +96,8 @@ class PanelWidgets:
             style={**DESCRIPTION, "button_width": "auto"},
             layout=wide,
         )
-        self.sigma_slider = widgets.FloatLogSlider(
-            value=s["sigma"],
-            base=10,
-            min=ps.SIGMA_EXPONENTS[0],
-            max=ps.SIGMA_EXPONENTS[1],
-            step=0.01,
-            description="sigma",
-            readout_format=".3g",
-            continuous_update=False,
-            style=DESCRIPTION,
-            layout=wide,
+        self.sigma_slider = log_slider(
+            s["sigma"], ps.SIGMA_EXPONENTS, 0.01, "sigma", ".3g", wide
         )
         self.sigma_text = widgets.Text(
             value=ps.format_number(s["sigma"]),
@@ -102,17 +109,9 @@ class PanelWidgets:
         )
         # The readout of a log slider cuts scientific notation ("2.0e"):
         # plain decimals (0.002, 1e-05 at most) fit.
-        self.learning_rate_slider = widgets.FloatLogSlider(
-            value=s["learning_rate"],
-            base=10,
-            min=ps.LEARNING_RATE_EXPONENTS[0],
-            max=ps.LEARNING_RATE_EXPONENTS[1],
-            step=0.05,
-            description="learning rate",
-            readout_format=".2g",
-            continuous_update=False,
-            style=DESCRIPTION,
-            layout=wide,
+        self.learning_rate_slider = log_slider(
+            s["learning_rate"], ps.LEARNING_RATE_EXPONENTS, 0.05, "learning rate",
+            ".2g", wide,
         )
         self.batch_size_dropdown = widgets.Dropdown(
             options=sorted({*ps.BATCH_SIZES, s["batch_size"]}),
