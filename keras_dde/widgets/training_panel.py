@@ -195,7 +195,7 @@ class TrainingPanel(PanelWidgets, PanelListener):
 
     @property
     def message_level(self):
-        """Its level: "info", "success", "warning" or "error"."""
+        """The status text's level, one of "info", "success", "warning", "error"."""
         return self.state.message_level
 
     @property
