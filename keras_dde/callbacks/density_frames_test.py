@@ -122,3 +122,20 @@ def test_real_and_fake_densities_of_an_energy_gan(tmp_path):
     for name in ("den_real.gif", "den_fake.gif"):
         assert iio.imread(tmp_path / name, index=None).shape[:3] == (3, 16, 16)
     assert not np.array_equal(real.frames[-1], fake.frames[-1])
+
+
+def test_frames_are_plot_density_pictures_and_take_its_arguments():
+    # The frame callbacks take their plot function's keyword arguments: a
+    # frame is that function's picture, and an unknown name fails at once.
+    dde = small_dde()
+    frames = DensityFrames(resolution=12, data=DATA, scale="log_density", cmap="viridis")
+    frames.check_model(dde)
+    expected = keras_dde.plotting.plot_density(
+        dde, resolution=12, data=DATA, scale="log_density", cmap="viridis",
+        axes=False, title="epoch 3", as_array=True,
+    )
+    np.testing.assert_array_equal(frames.render(dde, "epoch 3"), expected)
+    with pytest.raises(TypeError, match="plot_density"):
+        DensityFrames(colour="red")
+    with pytest.raises(TypeError, match="as_array"):
+        DensityFrames(as_array=True)

@@ -13,7 +13,7 @@ import pytest
 import keras_dde
 from keras_dde.callbacks import FrameCallback
 from keras_dde.callbacks import thin_frames
-from keras_dde.callbacks.frame_callback import resolve_dde
+from keras_dde.callbacks.dde_lookup import resolve_dde
 from keras_dde.training import notify_interrupted
 
 DATA = keras_dde.datasets.toy2d("8gaussians", 256, seed=0)

@@ -1,16 +1,14 @@
 import inspect
 
-from keras_dde.callbacks.frame_callback import FrameCallback
+from keras_dde.callbacks.plot_frames import PlotFrames
 from keras_dde.plotting import common as _common
-from keras_dde.plotting.common import style_axes as _style
 from keras_dde.plotting.image_grid import plot_image_grid
-from keras_dde.plotting.samples import draw_samples
-from keras_dde.plotting.samples import prepare_sets
+from keras_dde.plotting.samples import plot_samples
 from keras_dde.utils.validation import check_data
 from keras_dde.utils.validation import check_positive_int
 
 
-class SampleFrames(FrameCallback):
+class SampleFrames(PlotFrames):
     """Draws real data against model samples during `fit`, and writes a GIF.
 
     The model samples come from `sampler(model, num_samples)` when given,
@@ -36,22 +34,21 @@ class SampleFrames(FrameCallback):
             samples, e.g. `lambda m, n: m.denoise(noisy)`.
         num_samples: int, model samples per frame.
         seed: int, passed to `generate`/`sample` when they accept `seed`.
-        extent: `(xmin, xmax, ymin, ymax)`; default: around `data` (or the
-            first frame's samples), then fixed.
-        plane, origin: for more than two features, the 2-D plane to project
-            onto (a pair of feature indices or a `(2, n_features)` array).
-        labels, colors: legend labels and colours of data and samples.
-        max_points: int, at most this many points of each set per frame.
-        marker_size: float, marker size in points^2.
-        figsize, dpi: frame size in inches and dots per inch (for images,
-            `dpi` and `tile_inches` per image set the size).
         max_images: int, images per frame for image data (at most
             `num_samples`).
-        value_range: `(low, high)` drawn black and white for image data;
-            default: (0, 1) or (-1, 1), whichever holds `data` (or the first
-            frame's samples), then fixed.
-        tile_inches: float, size of one image of the grid.
-        **kwargs: `FrameCallback` arguments (`unit`, `max_overhead`, ...).
+        **kwargs: `FrameCallback` arguments (`unit`, `max_overhead`, ...),
+            and the arguments of the plot function of each frame but
+            `title` and `as_array`, which each frame sets: for points
+            `keras_dde.plotting.plot_samples` (`extent`, `plane`, `origin`,
+            `labels`, `colors`, `max_points`, `marker_size`, `figsize`,
+            ...), for images `keras_dde.plotting.plot_image_grid`
+            (`value_range`, `tile_inches`, `ncols`, ...; its `labels` are
+            never passed on, since `labels` names the legend's). The
+            extent is fixed at the first frame: by default around `data`,
+            or the first frame's samples. For images, `value_range`
+            defaults to (0, 1) or (-1, 1), whichever holds `data` (or the
+            first frame's samples), then fixed. Frames default to
+            `axes=False`, `dpi=64`, `max_points=2000` and `alpha=0.6`.
 
     Example:
     ```python
@@ -66,6 +63,10 @@ class SampleFrames(FrameCallback):
         - [Bigdeli et al., 2020](https://arxiv.org/abs/2001.02728)
     """
 
+    plot_functions = (plot_samples, plot_image_grid)
+    plot_defaults = {"axes": False, "dpi": 64, "max_points": 2000, "alpha": 0.6}
+    set_by_frames = ("samples",)
+
     def __init__(
         self,
         gif_path=None,
@@ -74,18 +75,7 @@ class SampleFrames(FrameCallback):
         sampler=None,
         num_samples=1000,
         seed=0,
-        extent=None,
-        plane=None,
-        origin=None,
-        labels=("data", "model"),
-        colors=("#1f77b4", "#ff7f0e"),
-        max_points=2000,
-        marker_size=2.0,
-        figsize=(4.0, 4.0),
-        dpi=64,
         max_images=64,
-        value_range=None,
-        tile_inches=0.5,
         **kwargs,
     ):
         super().__init__(gif_path=gif_path, every=every, **kwargs)
@@ -98,25 +88,20 @@ class SampleFrames(FrameCallback):
         self.sampler = sampler
         self.num_samples = check_positive_int(num_samples, "num_samples")
         self.seed = seed
-        self.extent = _common.check_extent(extent)
-        self.plane, self.origin = plane, origin
-        self.labels, self.colors = tuple(labels), tuple(colors)
-        self.max_points = max_points
-        self.marker_size = marker_size
-        self.figsize, self.dpi = figsize, dpi
         self.max_images = check_positive_int(max_images, "max_images")
-        self.value_range = value_range
-        self.tile_inches = tile_inches
-        self._figure = None
         if self.data is not None and self.data.ndim != 4:
             # A bad plane for the data fails now, not at the first frame.
-            _common.Plane(self.data.shape[1:], plane, origin, owner="`data`")
+            self._points_plane(self.data, "`data`")
+
+    def _points_plane(self, points, owner):
+        return _common.Plane(
+            points.shape[1:], self.option("plane"), self.option("origin"), owner=owner
+        )
 
     def check_model(self, model):
         self._draw_samples = self._sampler_for(model)
-        self._plane = None
-        self._extent = self.extent
-        self._range = self.value_range
+        self._extent = self.option("extent")
+        self._range = self.option("value_range", plot_image_grid)
         shape = getattr(model, "feature_shape", None)
         if self.data is not None:
             shape = self.data.shape[1:]
@@ -132,12 +117,9 @@ class SampleFrames(FrameCallback):
                     f"`data` has per-sample shape {self.data.shape[1:]}, but the "
                     f"model's is {tuple(shape)}."
                 )
-            self._plane = _common.Plane(
-                self.data.shape[1:], self.plane, self.origin, owner="`data`"
-            )
             if self._extent is None:
                 self._extent = _common.extent_from_points(
-                    self._plane.coords(self.data)
+                    self._points_plane(self.data, "`data`").coords(self.data)
                 )
 
     def _count(self):
@@ -175,39 +157,20 @@ class SampleFrames(FrameCallback):
             self._images = samples.ndim == 4
         if self._images:
             return self._render_grid(samples, label)
-        sets = prepare_sets(self.data, samples)
-        if self._plane is None:
-            self._plane = _common.Plane(
-                samples.shape[1:], self.plane, self.origin, owner="The samples"
-            )
-        coords = [(index, self._plane.coords(points)) for index, points in sets]
         if self._extent is None:
-            self._extent = _common.extent_from_points(coords[-1][1])
-        if self._figure is None:
-            self._figure = _common.new_figure(self.figsize, self.dpi)
-            self._ax = _common.new_axes(self._figure, frame=False)
-        ax = self._ax
-        ax.cla()
-        draw_samples(
-            ax, coords, self.labels, self.colors, self.max_points,
-            self.marker_size, 0.6, len(coords) == 2,
-        )
-        _style(ax, self._extent, False, label, self._plane.labels)
-        return _common.figure_to_rgb(self._figure)
+            plane = self._points_plane(samples, "The samples")
+            self._extent = _common.extent_from_points(plane.coords(samples))
+        return self.plot(plot_samples, self.data, samples, title=label,
+                         extent=self._extent)
 
     def _render_grid(self, samples, label):
         samples = samples[: self.max_images]
         if self._range is None:
             self._range = _image_range(samples)
-        return plot_image_grid(
-            samples, value_range=self._range, title=label,
-            tile_inches=self.tile_inches, dpi=self.dpi, as_array=True,
+        return self.plot(
+            plot_image_grid, samples, title=label, value_range=self._range,
+            labels=None, reuse_figure=False,
         )
-
-    def release(self):
-        if self._figure is not None:
-            _common.release(self._figure)
-        self._figure = None
 
 
 def _image_range(images):

@@ -107,3 +107,17 @@ def test_image_frames_without_data_use_the_sample_shape():
     frame = frames.render(model, "epoch 0")
     # The first 4 of 5 samples, a 2x2 grid of 12-pixel tiles, range fixed to (0, 1).
     assert frames._range == (0.0, 1.0) and frame.shape[1] == 24
+
+
+def test_image_frames_take_plot_image_grid_arguments_but_not_its_labels():
+    def generate(n, seed=None):
+        return np.random.default_rng(seed).uniform(0, 1, (n, 6, 6, 1))
+
+    # `labels` is the scatter plot's legend; image frames leave it out.
+    frames = SampleFrames(num_samples=4, dpi=24, tile_inches=0.5, ncols=4,
+                          labels=("data", "generated"))
+    model = types.SimpleNamespace(generate=generate)
+    frames.check_model(model)
+    assert frames.render(model, "epoch 0").shape[1] == 48  # 4 tiles in a row
+    with pytest.raises(TypeError, match="plot_image_grid"):
+        SampleFrames(tiles=4)

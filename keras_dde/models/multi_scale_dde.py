@@ -9,7 +9,7 @@ from keras_dde.layers.gaussian_log_density import GaussianLogDensity
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.energy_checks import check_conditional_energy
 from keras_dde.models.multi_scale_density import MultiScaleDensity
-from keras_dde.models.multi_scale_loss import multi_scale_score_matching
+from keras_dde.losses import multi_scale_score_matching
 from keras_dde.training.weight_averaging import WeightAveraging
 from keras_dde.utils.validation import check_sigma
 from keras_dde.utils.validation import is_array_like

@@ -36,6 +36,13 @@ def energy_grid(model, extent, resolution=200, plane=None, origin=None,
     return values.reshape(resolution, resolution)
 
 
+def check_scale(scale):
+    """Raises a ValueError unless `scale` is one of `SCALES`."""
+    if scale not in SCALES:
+        raise ValueError(f"`scale` must be one of {SCALES}; received {scale!r}.")
+    return scale
+
+
 def scaled(energies, scale="density", vmin=None, vmax=None, log_range=10.0):
     """Maps energies to displayed values and their colour limits.
 
@@ -44,8 +51,7 @@ def scaled(energies, scale="density", vmin=None, vmax=None, log_range=10.0):
     For the first two the limits are fixed ([0, 1], [-log_range, 0]) unless
     given, so frames of a training GIF share one colour scale.
     """
-    if scale not in SCALES:
-        raise ValueError(f"`scale` must be one of {SCALES}; received {scale!r}.")
+    check_scale(scale)
     energies = np.asarray(energies, dtype="float64")
     finite = np.isfinite(energies)
     peak = energies[finite].max() if finite.any() else 0.0

@@ -96,13 +96,7 @@ def plot_vector_field(
     References:
         - [Bigdeli et al., 2020](https://arxiv.org/abs/2001.02728)
     """
-    if style not in STYLES:
-        raise ValueError(f"`style` must be one of {STYLES}; received {style!r}.")
-    if background not in (None, "density", "log_density"):
-        raise ValueError(
-            "`background` must be None, 'density' or 'log_density'; received "
-            f"{background!r}."
-        )
+    check_style(style, background)
     plane_ = common.resolve_plane(model, plane, origin, feature_shape)
     extent = common.check_extent(extent) or common.default_extent(plane_, data)
     grad_u, grad_v = score_grid(model, extent, resolution, plane_)
@@ -120,6 +114,17 @@ def plot_vector_field(
     )
     _style(ax, extent, axes, title, plane_.labels)
     return common.finish(figure, ax_given, as_array)
+
+
+def check_style(style, background):
+    """Raises a ValueError unless `style` and `background` are known ones."""
+    if style not in STYLES:
+        raise ValueError(f"`style` must be one of {STYLES}; received {style!r}.")
+    if background not in (None, "density", "log_density"):
+        raise ValueError(
+            "`background` must be None, 'density' or 'log_density'; received "
+            f"{background!r}."
+        )
 
 
 def draw_vector_field(ax, grad_u, grad_v, extent, style="quiver", normalize=True,

@@ -1,25 +1,18 @@
+"""`TrainingPanel`: the panel's widgets (`PanelWidgets`) wired to a `PanelState`."""
+
 import html
 
-import ipywidgets as widgets
-
-from keras_dde.datasets.toy2d import toy2d_names
 from keras_dde.widgets import panel_settings as ps
-from keras_dde.widgets.images import LOSS_PIXELS
 from keras_dde.widgets.images import loss_curve_png
 from keras_dde.widgets.images import png_bytes
-from keras_dde.widgets.panel_frames import FRAME_PIXELS
 from keras_dde.widgets.panel_state import PanelListener
 from keras_dde.widgets.panel_state import PanelState
+from keras_dde.widgets.panel_widgets import PanelWidgets
 
-# Widths that fit JupyterLab's default notebook width (a 1400 px window with
-# the file browser open leaves about 970 px): three columns, 310 + 320 +
-# 300 px, that wrap under each other when narrower.
-DESCRIPTION = {"description_width": "90px"}
-CONTROL_WIDTH = "310px"
 COLORS = {"info": "#333", "success": "#1b7f3b", "warning": "#9a6700", "error": "#b3261e"}
 
 
-class TrainingPanel(PanelListener):
+class TrainingPanel(PanelWidgets, PanelListener):
     """A notebook control panel that trains a DDE (or an EnergyGAN) live.
 
     The model is a multi-scale DDE by default (`MultiScaleDDE`: the right
@@ -34,7 +27,8 @@ class TrainingPanel(PanelListener):
     and a slider scrub through the recorded frames, a progress bar counts
     epochs, and the loss curve is drawn beside the picture.
 
-    This class is the view (ipywidgets); what the panel does (models from
+    This class is the view (ipywidgets; the widgets and their layout come
+    from `PanelWidgets`); what the panel does (models from
     `keras_dde.recipes`, the training thread, frames, messages) is the
     `keras_dde.widgets.PanelState` on `.state`, usable without widgets.
     Training runs in a background thread, so the notebook stays usable; the
@@ -107,45 +101,121 @@ class TrainingPanel(PanelListener):
         - [ipywidgets](https://ipywidgets.readthedocs.io)
     """
 
-    def __init__(self, dataset="2spirals", mode="multiscale", sigma=0.1,
-                 learning_rate=2e-3, batch_size=256, width=64, depth=3, epochs=100,
-                 n_samples=8000, view="density", export_path="training.gif",
-                 frames_per_run=50, resolution=None, steps_per_execution=4, seed=0,
-                 energy_network=None):
-        settings = ps.check_settings(dict(
-            dataset=dataset, mode=mode, sigma=sigma, learning_rate=learning_rate,
-            batch_size=batch_size, width=width, depth=depth, epochs=epochs, view=view,
-        ))
+    def __init__(
+        self,
+        dataset="2spirals",
+        mode="multiscale",
+        sigma=0.1,
+        learning_rate=2e-3,
+        batch_size=256,
+        width=64,
+        depth=3,
+        epochs=100,
+        n_samples=8000,
+        view="density",
+        export_path="training.gif",
+        frames_per_run=50,
+        resolution=None,
+        steps_per_execution=4,
+        seed=0,
+        energy_network=None,
+    ):
+        settings = ps.check_settings(
+            dict(
+                dataset=dataset,
+                mode=mode,
+                sigma=sigma,
+                learning_rate=learning_rate,
+                batch_size=batch_size,
+                width=width,
+                depth=depth,
+                epochs=epochs,
+                view=view,
+            )
+        )
         export_path = ps.check_path_text(export_path)
         ps.check_mode_and_energy_network(
-            settings["mode"], ps.check_energy_network(energy_network))
-        self.state = PanelState(
-            n_samples=n_samples, frames_per_run=frames_per_run, resolution=resolution,
-            steps_per_execution=steps_per_execution, seed=seed,
-            energy_network=energy_network, listener=self,
+            settings["mode"], ps.check_energy_network(energy_network)
         )
-        self._build_widgets(settings, export_path)
+        self.state = PanelState(
+            n_samples=n_samples,
+            frames_per_run=frames_per_run,
+            resolution=resolution,
+            steps_per_execution=steps_per_execution,
+            seed=seed,
+            energy_network=energy_network,
+            listener=self,
+        )
+        super().__init__(settings, export_path)
+        self._connect()
         self._show_data()
         self.loss_image.value = loss_curve_png(self.state.history)
         self.state.say("Pick a data set and settings, then press Train.")
 
+    def _connect(self):
+        """Connects the widgets to the panel's actions."""
+        self.sigma_slider.observe(self._on_sigma_slider, names="value")
+        self.sigma_text.observe(self._on_sigma_text, names="value")
+        self.dataset_dropdown.observe(self._on_dataset, names="value")
+        self.view_buttons.observe(self._on_view, names="value")
+        self.frame_slider.observe(
+            lambda change: self._show_frame(change["new"]), names="value"
+        )
+        self.train_button.on_click(self._guarded(self.train))
+        self.stop_button.on_click(self._guarded(self.stop))
+        self.reset_button.on_click(self._guarded(self.reset))
+        self.export_button.on_click(self._guarded(self.export))
+
     # --- The state's attributes, read through the panel ----------------------
 
-    model = property(lambda self: self.state.model, doc="The model, or None.")
-    history = property(lambda self: self.state.history, doc="Losses per epoch.")
-    epochs_done = property(lambda self: self.state.epochs_done,
-                           doc="Epochs the current model has been trained for.")
-    is_training = property(lambda self: self.state.is_training,
-                           doc="True while a training thread runs.")
-    message = property(lambda self: self.state.message, doc="The status text.")
-    message_level = property(lambda self: self.state.message_level, doc="Its level.")
-    last_error = property(lambda self: self.state.last_error)
-    last_export_path = property(lambda self: self.state.last_export_path)
+    @property
+    def model(self):
+        """The model, or None."""
+        return self.state.model
 
-    energy_network = property(
-        lambda self: self.state.energy_network,
-        lambda self, value: setattr(
-            self.state, "energy_network", ps.check_energy_network(value)))
+    @property
+    def history(self):
+        """Losses per epoch."""
+        return self.state.history
+
+    @property
+    def epochs_done(self):
+        """Epochs the current model has been trained for."""
+        return self.state.epochs_done
+
+    @property
+    def is_training(self):
+        """True while a training thread runs."""
+        return self.state.is_training
+
+    @property
+    def message(self):
+        """The status text."""
+        return self.state.message
+
+    @property
+    def message_level(self):
+        """The status text's level, one of "info", "success", "warning", "error"."""
+        return self.state.message_level
+
+    @property
+    def last_error(self):
+        """The last error reported in the status line, or None."""
+        return self.state.last_error
+
+    @property
+    def last_export_path(self):
+        """The path of the last GIF written, or None."""
+        return self.state.last_export_path
+
+    @property
+    def energy_network(self):
+        """None or the callable that builds the energy (see Args)."""
+        return self.state.energy_network
+
+    @energy_network.setter
+    def energy_network(self, value):
+        self.state.energy_network = ps.check_energy_network(value)
 
     @property
     def view(self):
@@ -156,134 +226,6 @@ class TrainingPanel(PanelListener):
     def frames(self):
         """The RGB frames recorded for the current view (a copy)."""
         return self.state.frames.frames(self.view)
-
-    # --- Layout --------------------------------------------------------------
-
-    def _build_widgets(self, s, export_path):
-        wide = widgets.Layout(width=CONTROL_WIDTH)
-        self.dataset_dropdown = widgets.Dropdown(
-            options=toy2d_names(), value=s["dataset"], description="data set",
-            style=DESCRIPTION, layout=wide)
-        self.mode_buttons = widgets.ToggleButtons(
-            options=ps.MODE_LABELS, value=s["mode"], description="model",
-            tooltips=ps.MODE_TOOLTIPS, style={**DESCRIPTION, "button_width": "auto"},
-            layout=wide)
-        self.sigma_slider = widgets.FloatLogSlider(
-            value=s["sigma"], base=10, min=ps.SIGMA_EXPONENTS[0],
-            max=ps.SIGMA_EXPONENTS[1], step=0.01, description="sigma",
-            readout_format=".3g", continuous_update=False, style=DESCRIPTION,
-            layout=wide)
-        self.sigma_text = widgets.Text(
-            value=ps.format_number(s["sigma"]), description="sigma =",
-            placeholder="e.g. 0.1", continuous_update=False, style=DESCRIPTION,
-            layout=widgets.Layout(width="200px"))
-        # The readout of a log slider cuts scientific notation ("2.0e"):
-        # plain decimals (0.002, 1e-05 at most) fit.
-        self.learning_rate_slider = widgets.FloatLogSlider(
-            value=s["learning_rate"], base=10, min=ps.LEARNING_RATE_EXPONENTS[0],
-            max=ps.LEARNING_RATE_EXPONENTS[1], step=0.05, description="learning rate",
-            readout_format=".2g", continuous_update=False, style=DESCRIPTION,
-            layout=wide)
-        self.batch_size_dropdown = widgets.Dropdown(
-            options=sorted({*ps.BATCH_SIZES, s["batch_size"]}), value=s["batch_size"],
-            description="batch size", style=DESCRIPTION, layout=wide)
-        self.width_slider = widgets.IntSlider(
-            value=s["width"], min=ps.WIDTH_RANGE[0], max=ps.WIDTH_RANGE[1], step=4,
-            description="width", continuous_update=False, style=DESCRIPTION,
-            layout=wide)
-        self.depth_slider = widgets.IntSlider(
-            value=s["depth"], min=ps.DEPTH_RANGE[0], max=ps.DEPTH_RANGE[1],
-            description="depth", continuous_update=False, style=DESCRIPTION,
-            layout=wide)
-        self.epochs_text = widgets.BoundedIntText(
-            value=s["epochs"], min=ps.EPOCHS_RANGE[0], max=ps.EPOCHS_RANGE[1],
-            description="epochs", style=DESCRIPTION,
-            layout=widgets.Layout(width="200px"))
-        self.view_buttons = widgets.ToggleButtons(
-            options=[("density", "density"), ("field", "vector field"),
-                     ("samples", "samples")], value=s["view"], description="view",
-            tooltips=["exp(s(x)) on a grid", "the score, grad s(x)",
-                      "data against samples"],
-            style={**DESCRIPTION, "button_width": "auto"}, layout=wide)
-        self.train_button = widgets.Button(
-            description="Train", button_style="success", icon="play",
-            tooltip="Train (again: continue) for the epochs set above")
-        self.stop_button = widgets.Button(
-            description="Stop", button_style="danger", icon="stop", disabled=True,
-            tooltip="Stop training after the current step")
-        self.reset_button = widgets.Button(
-            description="Reset", icon="refresh",
-            tooltip="Discard the model, its frames and loss curve")
-        self.export_path_text = widgets.Text(
-            value=export_path, description="GIF file",
-            style={"description_width": "60px"}, layout=widgets.Layout(width="320px"))
-        self.export_button = widgets.Button(
-            description="Export GIF", icon="download",
-            tooltip="Write the frames of this view to the GIF file")
-        pixels = f"{FRAME_PIXELS}px"
-        self.image = widgets.Image(
-            format="png", layout=widgets.Layout(width=pixels, height=pixels))
-        self.frame_label = widgets.Label(value="no frames yet")
-        self.play = widgets.Play(value=0, min=0, max=0, interval=150, description="play",
-                                 show_repeat=False, layout=widgets.Layout(width="84px"))
-        self.frame_slider = widgets.IntSlider(
-            value=0, min=0, max=0, description="frame", readout=True,
-            style={"description_width": "40px"}, layout=widgets.Layout(width="232px"))
-        # Front-end link: the animation runs in the browser; each frame's
-        # index still reaches the kernel through the slider's value.
-        self._play_link = widgets.jslink((self.play, "value"), (self.frame_slider, "value"))
-        self.progress = widgets.IntProgress(
-            value=0, min=0, max=s["epochs"], description="epochs",
-            style={"description_width": "50px"}, layout=widgets.Layout(width="150px"))
-        self.progress_label = widgets.Label(value="")
-        width, height = LOSS_PIXELS
-        self.loss_image = widgets.Image(
-            format="png", layout=widgets.Layout(width=f"{width}px", height=f"{height}px"))
-        self.status = widgets.HTML(value="")
-
-        # CSS classes name the parts in the page (for styling and browser tests).
-        for name in (
-                "dataset_dropdown", "mode_buttons", "sigma_slider", "sigma_text",
-                "learning_rate_slider", "view_buttons", "epochs_text", "train_button",
-                "stop_button", "reset_button", "export_path_text", "export_button", "image",
-                "frame_label", "play", "frame_slider", "progress", "loss_image", "status"):
-            getattr(self, name).add_class("keras-dde-" + name.replace("_", "-"))
-
-        self.sigma_slider.observe(self._on_sigma_slider, names="value")
-        self.sigma_text.observe(self._on_sigma_text, names="value")
-        self.dataset_dropdown.observe(self._on_dataset, names="value")
-        self.view_buttons.observe(self._on_view, names="value")
-        self.frame_slider.observe(lambda change: self._show_frame(change["new"]),
-                                  names="value")
-        self.train_button.on_click(self._guarded(self.train))
-        self.stop_button.on_click(self._guarded(self.stop))
-        self.reset_button.on_click(self._guarded(self.reset))
-        self.export_button.on_click(self._guarded(self.export))
-
-        self._model_controls = [
-            self.dataset_dropdown, self.mode_buttons, self.sigma_slider,
-            self.sigma_text, self.learning_rate_slider, self.batch_size_dropdown,
-            self.width_slider, self.depth_slider, self.epochs_text, self.view_buttons,
-        ]
-        controls = widgets.VBox(list(self._model_controls),
-                                layout=widgets.Layout(margin="0 8px 8px 0"))
-        picture = widgets.VBox([
-            self.image, self.frame_label,
-            widgets.HBox([self.play, self.frame_slider]),
-            widgets.HBox([self.progress, self.progress_label]),
-        ], layout=widgets.Layout(width=pixels, margin="0 8px 8px 0"))
-        buttons = widgets.HBox(
-            [self.train_button, self.stop_button, self.reset_button,
-             self.export_path_text, self.export_button],
-            layout=widgets.Layout(flex_flow="row wrap"))
-        # Columns wrap under each other in a narrow notebook, never overflow.
-        row = widgets.HBox([controls, picture, self.loss_image],
-                           layout=widgets.Layout(flex_flow="row wrap"))
-        self.widget = widgets.VBox([row, buttons, self.status])
-        self.widget.add_class("keras-dde-panel")
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
     # --- Public actions ------------------------------------------------------
 
@@ -360,8 +302,12 @@ class TrainingPanel(PanelListener):
     def on_epoch(self, done, total, loss):
         self.progress.max = total
         self.progress.value = done
-        self.progress_label.value = "" if not done else f"{done}/{total}" + (
-            f"  loss {loss:.4g}" if loss is not None else "")
+        if not done:
+            self.progress_label.value = ""
+        elif loss is None:
+            self.progress_label.value = f"{done}/{total}"
+        else:
+            self.progress_label.value = f"{done}/{total}  loss {loss:.4g}"
 
     def on_history(self):
         self.loss_image.value = loss_curve_png(self.state.history)
@@ -384,8 +330,10 @@ class TrainingPanel(PanelListener):
         count = self.state.frames.count(self.view)
         last = max(count - 1, 0)
         at_end = self.frame_slider.value >= self.frame_slider.max
-        index = last if (follow and at_end) or not count else min(
-            self.frame_slider.value, last)
+        if (follow and at_end) or not count:
+            index = last
+        else:
+            index = min(self.frame_slider.value, last)
         # Keep every value within its bounds: widen first, narrow last.
         if last >= self.frame_slider.max:
             self.frame_slider.max = self.play.max = last
@@ -424,17 +372,19 @@ class TrainingPanel(PanelListener):
     def _show_data(self):
         """Before training, the picture shows the chosen data set."""
         if not self.state.frames.count(self.view):
-            self.image.value = png_bytes(
-                self.state.data_picture(self.dataset_dropdown.value))
+            picture = self.state.data_picture(self.dataset_dropdown.value)
+            self.image.value = png_bytes(picture)
 
     def _guarded(self, action):
         """A button handler that reports unexpected errors instead of raising."""
+
         def handler(button):
             try:
                 action()
             except Exception as error:
                 self.state.last_error = error
                 self.state.say(f"{type(error).__name__}: {error}", "error")
+
         return handler
 
     # --- Sigma, typed or slid --------------------------------------------------
