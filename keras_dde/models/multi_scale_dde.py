@@ -36,7 +36,7 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
     shape in each mode and an arbitrary constant per mode. `MultiScaleDDE`
     trains `s(x, u)`, `u = log sigma`, at noise levels drawn log-uniformly in
     `[sigma, sigma_max]` (a fraction `target_fraction` of each batch at
-    `sigma`) with `keras_dde.models.multi_scale_loss`: denoising score
+    `sigma`) with `keras_dde.losses.multi_scale_score_matching`: denoising score
     matching in `x` plus its twin in `u`, whose target `|eps|^2 - d` is the
     noisy `d/du log p_sigma`. The joint gradient then fixes `s = log p_sigma +
     C` with one `C` for every sigma: at `sigma_max` the modes overlap and
