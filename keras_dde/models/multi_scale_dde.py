@@ -367,13 +367,16 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
                 raise ValueError(
                     "`sigma_max` is unknown: pass `sigma_max=` to "
                     "`MultiScaleDDE`, or call `set_data_statistics(data)` "
-                    "before fitting a dataset."
+                    "before fitting a Python generator (it cannot be read "
+                    "twice, so `fit` cannot take the statistics from it)."
                 )
             if self.base_density is not None and not self.base_density.is_set:
                 raise ValueError(
                     "The Gaussian base needs the data's moments before "
                     "training: call `set_data_statistics(data)` before fitting "
-                    "a dataset, or pass `gaussian_base=False` to `MultiScaleDDE`."
+                    "a Python generator (it cannot be read twice, so `fit` "
+                    "cannot take the statistics from it), or pass "
+                    "`gaussian_base=False` to `MultiScaleDDE`."
                 )
         history = super().fit(x, y, *args, **kwargs)
         self.use_weight_averages()
