@@ -128,7 +128,7 @@ class DDEFrames(PlotFrames):
     def check_model(self, model):
         dde = resolve_dde(model, self.dde, type(self).__name__)
         plane = _common.Plane(
-            _common.feature_shape_of(dde, "the DDE"),
+            _common.model_feature_shape(dde, "the DDE"),
             self.option("plane"),
             self.option("origin"),
             owner="The DDE",

@@ -225,7 +225,8 @@ def _is_index_pair(plane):
     )
 
 
-def feature_shape_of(model, name="model"):
+def model_feature_shape(model, name="model"):
+    """The per-sample input shape `model` has been built for, as a tuple."""
     shape = getattr(model, "feature_shape", None)
     if shape is None:
         raise ValueError(
