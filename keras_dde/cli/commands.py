@@ -199,7 +199,10 @@ def _prepare_run(args, check=None):
     if check is not None:
         check(args)
     # The data first: a bad name must not leave an empty run folder behind.
-    data = load_data(args.data, args.n_samples, args.seed)
+    # `train` memory-maps a large .npy file; the GAN's pictures and teacher
+    # need it in memory.
+    data = load_data(args.data, args.n_samples, args.seed,
+                     memory_map=args.command == "train")
     return data, prepare_out(args.out, args.overwrite)
 
 

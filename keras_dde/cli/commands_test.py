@@ -321,3 +321,37 @@ def test_gan_model_flags_that_conflict_are_usage_errors(tmp_path, capsys, flags,
     code, _, err = run(capsys, "gan", "no-such-data", "--out", str(out), *flags)
     assert code == 2 and words in err, err
     assert not out.exists()
+
+
+def test_train_memory_maps_a_large_npy_file(tmp_path, capsys, monkeypatch):
+    # Above `MEMMAP_MIN_BYTES` (lowered here), `train` hands `fit` the
+    # memory-mapped file itself, and the pictures a sample of its rows.
+    from keras_dde.cli import data as cli_data
+    from keras_dde.training.checked_model import CheckedModel
+
+    monkeypatch.setattr(cli_data, "MEMMAP_MIN_BYTES", 1000)
+    monkeypatch.setattr(cli_data, "PICTURE_ROWS", 300)
+    path = tmp_path / "big.npy"
+    np.save(path, toy2d("8gaussians", 1024, seed=0))
+    seen = []
+    fit = CheckedModel.fit
+
+    def recording_fit(self, x=None, *args, **kwargs):
+        seen.append(type(x))
+        return fit(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(CheckedModel, "fit", recording_fit)
+    out = tmp_path / "run"
+    code, printed, _ = run(capsys, "train", str(path), "--out", str(out), *FAST)
+    assert code == 0, printed
+    assert seen == [np.memmap]
+    for name in ("model.keras", "density.png", "training.gif"):
+        assert (out / name).is_file(), name
+    assert np.isfinite(
+        keras.models.load_model(out / "model.keras").data_mean
+    ).all()
+    shown = cli_data.picture_rows(np.load(path, mmap_mode="r"))
+    assert shown.shape == (300, 2) and not isinstance(shown, np.memmap)
+    # Small files are read whole, as before.
+    monkeypatch.setattr(cli_data, "MEMMAP_MIN_BYTES", 2**30)
+    assert not isinstance(cli_data.load_data(str(path), None, 0, memory_map=True), np.memmap)

@@ -18,13 +18,22 @@ def one_line(error):
     return " ".join(str(error).split()) or type(error).__name__
 
 
-def load_data(spec, n_samples, seed):
+# `.npy` files larger than this are memory-mapped by `train` rather than read.
+MEMMAP_MIN_BYTES = 256 * 2**20
+# Rows of a memory-mapped file drawn for the pictures (the fit reads them all).
+PICTURE_ROWS = 20000
+
+
+def load_data(spec, n_samples, seed, memory_map=False):
     """A named toy, an image data set or a .npy/.csv file; UsageError if bad.
 
     Toys and files come as float32 `(n, d)`; `fashion-mnist` as its first
     `n_samples` (None: all) training images, float32 `(n, 28, 28, 1)` in
     [-1, 1], read offline (a missing data set raises the loader's error,
-    which names the ways to get it).
+    which names the ways to get it). With `memory_map`, a float32 `.npy`
+    file of `(n, d)` larger than `MEMMAP_MIN_BYTES` comes as a read-only
+    `np.memmap`: `fit` reads it batch by batch and checks each batch, so
+    a file larger than memory trains.
     """
     lower = spec.lower()
     if is_image_data(spec):
@@ -41,7 +50,10 @@ def load_data(spec, n_samples, seed):
         raise UsageError(f"data file not found: {spec!r}")
     try:
         if lower.endswith(".npy"):
-            array = np.load(spec, allow_pickle=False)
+            array = np.load(spec, mmap_mode="r", allow_pickle=False)
+            if memory_map and _streamable(array):
+                return array
+            array = np.asarray(array)
         else:
             array = _load_csv(spec)
     except (OSError, ValueError) as error:
@@ -71,6 +83,21 @@ def load_data(spec, n_samples, seed):
             "2-D pictures and needs data with at least 2 features"
         )
     return array
+
+
+def _streamable(array):
+    return (
+        array.ndim == 2 and array.dtype == np.float32 and array.shape[1] >= 2
+        and array.nbytes > MEMMAP_MIN_BYTES
+    )
+
+
+def picture_rows(data, seed=0):
+    """`data`, or for a memory-mapped file `PICTURE_ROWS` of its rows, in memory."""
+    if not isinstance(data, np.memmap) or len(data) <= PICTURE_ROWS:
+        return np.asarray(data)
+    rows = np.sort(np.random.default_rng(seed).choice(len(data), PICTURE_ROWS, replace=False))
+    return np.asarray(data[rows])
 
 
 def _load_csv(path):

@@ -16,6 +16,7 @@ from keras_dde.callbacks import SampleFrames
 from keras_dde.cli import progress
 from keras_dde.cli.data import one_line
 from keras_dde.cli.data import picture_plane
+from keras_dde.cli.data import picture_rows
 from keras_dde.cli.parser import PROG
 from keras_dde.plotting import plot_density
 from keras_dde.plotting import plot_samples
@@ -57,7 +58,8 @@ def train_and_draw(
     """Trains a DDE on `data` and writes the model, pictures and GIF to `out`.
 
     Args:
-        data: float32 array `(n, d)`, d >= 2.
+        data: float32 array `(n, d)`, d >= 2, or a memory-mapped one (the
+            pictures then show `cli.data.PICTURE_ROWS` of its rows).
         out: the run folder (it exists).
         epochs, batch_size: as in `fit`.
         frames: int, frames of the log-spaced GIF (plus the initial one).
@@ -75,10 +77,11 @@ def train_and_draw(
     """
     paths = _paths(out, names or TRAIN_FILES)
     dde = recipes.build_model(kind, data.shape[1], **model_settings)
-    plane, origin = picture_plane(data)
+    shown = picture_rows(data)  # `data` itself unless memory-mapped
+    plane, origin = picture_plane(shown)
     frame_callbacks = [
         DensityFrames(
-            paths["gif"], every="log", num_frames=frames, data=data, plane=plane,
+            paths["gif"], every="log", num_frames=frames, data=shown, plane=plane,
             origin=origin, resolution=gif_resolution, initial_frame=True,
             max_frames=None,
         )
@@ -87,7 +90,7 @@ def train_and_draw(
         dde, data, frame_callbacks, epochs, batch_size, progress
     )
     save_model(dde, paths.get("model"))
-    shared = dict(plane=plane, origin=origin, data=data)
+    shared = dict(plane=plane, origin=origin, data=shown)
     save_density(dde, paths["density"],
                  f"DDE density, {title}, sigma={dde.sigma:g}", shared)
     figure = plot_vector_field(
@@ -96,8 +99,8 @@ def train_and_draw(
     )
     save_figure(figure, paths["field"])
     seed = model_settings.get("seed", recipes.recipe_defaults("dde")["seed"])
-    samples, label = _model_samples(dde, min(len(data), model_samples), seed)
-    save_samples(data, samples, paths["samples"], label, title, shared)
+    samples, label = _model_samples(dde, min(len(shown), model_samples), seed)
+    save_samples(shown, samples, paths["samples"], label, title, shared)
     return paths
 
 
