@@ -16,9 +16,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from keras import StatelessScope
-from keras import layers
 from keras import distribution
 from keras import random
+
+from keras_dde.backend.model_kind import has_convolution  # noqa: F401 (re-exported)
 
 
 def enclosing_scope():
@@ -106,29 +107,6 @@ def _run_stateful(step_fn, variables, values, data):
         new = scope.get_current_value(variable)
         new_values.append(old if new is None else new)
     return logs, new_values
-
-
-# Every public Keras convolution (EnergyConv2D subclasses Conv2D).
-_CONVOLUTIONS = (
-    layers.Conv1D, layers.Conv2D, layers.Conv3D,
-    layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose,
-    layers.DepthwiseConv1D, layers.DepthwiseConv2D,
-    layers.SeparableConv1D, layers.SeparableConv2D,
-)
-
-
-def has_convolution(layer):
-    """Whether `layer` or a layer nested in it (public `.layers`) convolves."""
-    seen, stack = set(), [layer]
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        if isinstance(layer, _CONVOLUTIONS):
-            return True
-        stack.extend(getattr(layer, "layers", None) or ())
-    return False
 
 
 class StatefulTrainer:
