@@ -526,8 +526,15 @@ def run_backend(backend, steps, rounds, quick):
         figures = {name: [] for name in fit_models}
         figures.update({name: [] for name in loops})
         rng = np.random.default_rng(0)
-        for model in fit_models.values():
-            model.fit(x, batch_size=batch, epochs=1, verbose=0)  # compile, warm up
+        for name, model in fit_models.items():
+            # Compile, warm up. On TensorFlow the default `fit` decides on XLA
+            # by the length of the run: warm up with a long one, as training is.
+            epochs = 1
+            if backend == "tensorflow" and name == "fit":
+                from keras_dde.backend.tensorflow import XLA_MIN_STEPS
+
+                epochs = math.ceil(XLA_MIN_STEPS / n_steps)
+            model.fit(x, batch_size=batch, epochs=epochs, verbose=0)
         for _ in range(rounds):
             for name, model in fit_models.items():
                 start = time.perf_counter()
@@ -570,6 +577,8 @@ def main():
     parser.add_argument("--steps", nargs="+", default=list(STEPS), choices=STEPS)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 round, few steps")
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="OMP_NUM_THREADS of the PyTorch run (default 1)")
     parser.add_argument("--output", help="also write the tables (markdown) here")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -581,6 +590,11 @@ def main():
     tables = []
     for backend in args.backend:
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+        if backend == "torch":
+            # As the test suite does: PyTorch's OpenMP threads spin on every
+            # op, and two of them on a shared 2-core machine made small steps
+            # 3-7x slower than one. Both fit and the loops run with it.
+            env.setdefault("OMP_NUM_THREADS", str(args.torch_threads))
         command = [sys.executable, os.path.abspath(__file__), "--child",
                    "--backend", backend, "--steps", *args.steps, "--rounds", str(rounds)]
         if args.quick:

@@ -276,8 +276,9 @@ class DDEModel(NormalizedDensity, CheckedModel):
         a share `target_fraction` at its sigma; here every level is sigma).
         """
         sigma = ops.cast(self.sigma_variable, samples.dtype)
-        noisy, _ = noise(samples, sigma=sigma)
-        return noisy, lambda dde: dde(noisy)
+        # `call`s of built layers, as in `compute_dde_loss`.
+        noisy, _ = noise.call(samples, sigma=sigma)
+        return noisy, lambda dde: dde.call(noisy)
 
     def dde_update(self, x, sample_weight=None, optimizer=None):
         """One optimizer step of `compute_dde_loss` on `x`; returns the loss.

@@ -253,7 +253,9 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
             values = ops.squeeze(values, axis=-1)
         if self.base_density is not None:
             flat = ops.reshape(x, (ops.shape(x)[0], -1))
-            values = values + self.base_density([flat, log_sigma])
+            # `call`: the layer is built, and Keras's per-call bookkeeping
+            # costs as much as the layer on eager PyTorch.
+            values = values + self.base_density.call([flat, log_sigma])
         return values
 
     def call(self, inputs, training=None):
@@ -304,7 +306,7 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
             uniform[:, 1] < target_fraction, low, low + uniform[:, 0] * (high - low)
         )
         shape = (-1,) + (1,) * len(self.feature_shape)
-        noisy, eps = noise(x, sigma=ops.reshape(ops.exp(log_sigma), shape))
+        noisy, eps = noise.call(x, sigma=ops.reshape(ops.exp(log_sigma), shape))
         return noisy, eps, log_sigma
 
     def smoothed_samples(self, samples, noise, target_fraction=0.0):
