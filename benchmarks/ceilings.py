@@ -30,9 +30,18 @@ Hand loops:
   torch-compile      (dde only) `torch.compile` of the `nn.Sequential` step;
                      records the error where it cannot do double backward.
 
-    python benchmarks/ceilings.py --output benchmarks/results/ceilings_runs.json
+Also timed: `fit` in other configurations (JAX `steps_per_execution=1`;
+TensorFlow with `jit_compile` True and False) and, for `multiscale`, a
+`DDEModel` on the same conditional network (`fit-single-sigma`). On
+TensorFlow the default `fit` warms up with a run of `XLA_MIN_STEPS` steps, so
+that it is timed as long trainings run (with XLA, for dense networks).
+PyTorch runs with `OMP_NUM_THREADS=1` (`--torch-threads`), as the test suite.
+
+    python benchmarks/ceilings.py --output /tmp/ceilings.md   # + .json
     python benchmarks/ceilings.py --backend jax --steps dde conv
-    python benchmarks/ceilings.py --quick     # smoke run, seconds per backend
+    python benchmarks/ceilings.py --quick     # smoke run, about a minute per backend
+
+`benchmarks/results/ceilings.md` records the runs, with their load.
 """
 
 import argparse
@@ -83,6 +92,17 @@ def build_fit_model(step, x, **compile_kwargs):
         energy = keras_dde.models.energy_mlp(2, width=128, depth=3, activation="tanh")
         model = keras_dde.DDEModel(energy, sigma=SIGMA, seed=0)
         model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), **compile_kwargs)
+    elif step == "multiscale" and compile_kwargs.pop("single_sigma", False):
+        # A `DDEModel` on the same conditional network at u = log sigma: the
+        # cost of the multi-scale loss (its u-term, levels, base, averaging).
+        conditional = recipes.build_multiscale_dde(2, sigma=SIGMA, sigma_max=2.0).network
+        inputs = keras.Input((2,))
+        log_sigma = keras.layers.Lambda(
+            lambda x: keras.ops.full((keras.ops.shape(x)[0], 1), math.log(SIGMA))
+        )(inputs)
+        energy = keras.Model(inputs, conditional([inputs, log_sigma]))
+        model = keras_dde.DDEModel(energy, sigma=SIGMA, seed=0)
+        model.compile(optimizer=keras.optimizers.Adam(4e-3), **compile_kwargs)
     elif step == "multiscale":
         model = recipes.build_multiscale_dde(2, sigma=SIGMA, sigma_max=2.0)
         if compile_kwargs:
@@ -111,6 +131,13 @@ def build_fit_model(step, x, **compile_kwargs):
 
 def fit_variants(backend, step):
     """Other `fit` configurations to time beside the defaults (`fit`)."""
+    variants = {}
+    if step == "multiscale":
+        variants["fit-single-sigma"] = {"single_sigma": True}
+    return {**variants, **_backend_variants(backend)}
+
+
+def _backend_variants(backend):
     if backend == "tensorflow":
         return {"fit-xla": {"jit_compile": True}, "fit-no-xla": {"jit_compile": False}}
     if backend == "jax":
@@ -511,10 +538,12 @@ def run_backend(backend, steps, rounds, quick):
         n_steps = (QUICK_STEPS if quick else TIMED_STEPS)[step]
         batch = BATCH[step]
         x = data_for(step, n_steps)
-        fit_models = {"fit": build_fit_model(step, x)}
+        variants = {"fit": {}, **fit_variants(backend, step)}
+        fit_models = {
+            name: build_fit_model(step, x, **dict(kwargs))
+            for name, kwargs in variants.items()
+        }
         loops, errors = {}, {}
-        for name, kwargs in fit_variants(backend, step).items():
-            fit_models[name] = build_fit_model(step, x, **kwargs)
         for name in hand_loops(backend, step):
             try:
                 loop_model = build_fit_model(step, x)
@@ -530,7 +559,7 @@ def run_backend(backend, steps, rounds, quick):
             # Compile, warm up. On TensorFlow the default `fit` decides on XLA
             # by the length of the run: warm up with a long one, as training is.
             epochs = 1
-            if backend == "tensorflow" and name == "fit":
+            if backend == "tensorflow" and "jit_compile" not in variants[name]:
                 from keras_dde.backend.tensorflow import XLA_MIN_STEPS
 
                 epochs = math.ceil(XLA_MIN_STEPS / n_steps)
@@ -555,8 +584,9 @@ def table(backend, results):
     lines = [
         f"### {backend}",
         "",
-        "| step | configuration | steps/s (median) | runs | fit / this |",
-        "| --- | --- | ---: | --- | ---: |",
+        "| step | configuration | steps/s (median) | runs | fit / this (medians) "
+        "| fit / this (median of rounds) |",
+        "| --- | --- | ---: | --- | ---: | ---: |",
     ]
     for step, entry in results.items():
         figures = entry["figures"]
@@ -564,10 +594,20 @@ def table(backend, results):
         for name, values in figures.items():
             median = statistics.median(values)
             runs = ", ".join(f"{v:.3g}" for v in values)
-            ratio = "" if name == "fit" else f"{fit / median:.2f}x"
-            lines.append(f"| {step} | {name} | {median:.3g} | {runs} | {ratio} |")
+            ratio = paired = ""
+            if name != "fit":
+                ratio = f"{fit / median:.2f}x"
+                # Each round's fit and loop ran back to back: the ratio within
+                # a round is less exposed to the load moving between rounds.
+                paired = statistics.median(
+                    f / v for f, v in zip(figures["fit"], values)
+                )
+                paired = f"{paired:.2f}x"
+            lines.append(
+                f"| {step} | {name} | {median:.3g} | {runs} | {ratio} | {paired} |"
+            )
         for name, error in entry["errors"].items():
-            lines.append(f"| {step} | {name} | failed | `{error}` | |")
+            lines.append(f"| {step} | {name} | failed | `{error}` | | |")
     return "\n".join(lines)
 
 
@@ -587,7 +627,7 @@ def main():
         (backend,) = args.backend
         print(json.dumps(run_backend(backend, args.steps, rounds, args.quick)))
         return
-    tables = []
+    tables, raw = [], {}
     for backend in args.backend:
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
         if backend == "torch":
@@ -603,6 +643,7 @@ def main():
         if result.returncode != 0:
             raise RuntimeError(f"{backend} failed:\n{result.stderr[-4000:]}")
         results = json.loads(result.stdout.strip().splitlines()[-1])
+        raw[backend] = results
         tables.append(table(backend, results))
         print(tables[-1] + "\n", flush=True)
     if args.output:
@@ -612,6 +653,8 @@ def main():
                 + "\n\n".join(tables) + "\n")
         with atomic_path(args.output) as temporary, open(temporary, "w") as file:
             file.write(text)
+        with atomic_path(args.output + ".json") as temporary, open(temporary, "w") as file:
+            json.dump(raw, file)
 
 
 if __name__ == "__main__":
