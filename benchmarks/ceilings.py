@@ -199,7 +199,6 @@ def jax_loop(step, model, scan):
     sigma, levels = _sigma(model) if step != "gan" else SIGMA, _levels(model)
     import jax
     import jax.numpy as jnp
-    from keras import ops
 
     layers = _trained_layers(step, model)
     fixed = [model.base_density] if step == "multiscale" else []
@@ -398,7 +397,6 @@ def tf_loop(step, model, jit_compile):
 def torch_loop(step, model, native=False, compiled=False):
     sigma, levels = _sigma(model) if step != "gan" else SIGMA, _levels(model)
     import torch
-    from keras import ops
 
     def input_gradient(f, z):
         with torch.enable_grad():
