@@ -32,9 +32,7 @@ Hand loops:
 
 Also timed: `fit` in other configurations (JAX `steps_per_execution=1`;
 TensorFlow with `jit_compile` True and False) and, for `multiscale`, a
-`DDEModel` on the same conditional network (`fit-single-sigma`). On
-TensorFlow the default `fit` warms up with a run of `XLA_MIN_STEPS` steps, so
-that it is timed as long trainings run (with XLA, for dense networks).
+`DDEModel` on the same conditional network (`fit-single-sigma`).
 PyTorch runs with `OMP_NUM_THREADS=1` (`--torch-threads`), as the test suite.
 
     python benchmarks/ceilings.py --output /tmp/ceilings.md   # + .json
@@ -554,13 +552,7 @@ def run_backend(backend, steps, rounds, quick):
         figures.update({name: [] for name in loops})
         rng = np.random.default_rng(0)
         for name, model in fit_models.items():
-            # Compile, warm up. On TensorFlow the default `fit` decides on XLA
-            # by the length of the run: warm up with a long one, as training is.
-            epochs = 1
-            if backend == "tensorflow" and "jit_compile" not in variants[name]:
-                from keras_dde.backend.tensorflow import XLA_MIN_STEPS
-
-                epochs = math.ceil(XLA_MIN_STEPS / n_steps)
+            epochs = 1  # compile, warm up
             model.fit(x, batch_size=batch, epochs=epochs, verbose=0)
         for _ in range(rounds):
             for name, model in fit_models.items():

@@ -1,8 +1,8 @@
-"""Settings each backend chooses for speed, and what it does with the user's.
+"""Speed settings a user may pick must not change what is trained.
 
-TensorFlow turns XLA on for long fits of dense networks (`jit_compile="auto"`);
-XLA must then train the double backward step as TensorFlow's graph does.
-PyTorch cannot honour `jit_compile=True` and says so (`torch_test.py`).
+TensorFlow's XLA (`jit_compile=True`) must train the double backward step as
+TensorFlow's graph does. PyTorch cannot honour `jit_compile=True` and says so
+(`keras_dde/backend/torch_test.py`).
 """
 
 import numpy as np
@@ -47,47 +47,3 @@ def test_xla_trains_the_double_backward_step_as_the_tf_graph(monkeypatch):
     np.testing.assert_allclose(xla_loss, graph_loss, rtol=1e-4)
     for xla, graph in zip(xla_weights, graph_weights):
         np.testing.assert_allclose(xla, graph, rtol=1e-3, atol=1e-5)
-
-
-@pytest.mark.tensorflow_only
-def test_auto_jit_compile_uses_xla_only_for_long_dense_fits(monkeypatch):
-    import keras_dde
-    from keras_dde.backend import tensorflow as tf_backend
-
-    # A long fit, made cheap: any fit of 2+ steps counts as long here.
-    monkeypatch.setattr(tf_backend, "XLA_MIN_STEPS", 8)
-    x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
-    model = _dde()
-    model.fit(x, batch_size=16, epochs=1, verbose=0)  # 4 steps
-    assert model.jit_compile is False
-    model.fit(x, batch_size=16, epochs=2, verbose=0)  # 8 steps
-    assert model.jit_compile is True
-    explicit = _dde(jit_compile=False)
-    explicit.fit(x, batch_size=16, epochs=2, verbose=0)
-    assert explicit.jit_compile is False
-    conv = keras_dde.DDEModel(
-        keras_dde.models.energy_convnet((8, 8, 1), filters=(4,), dense_width=8),
-        sigma=0.3,
-    )
-    conv.compile()
-    images = np.zeros((32, 8, 8, 1), "float32")
-    conv.fit(images, batch_size=16, epochs=4, verbose=0)
-    assert conv.jit_compile is False
-
-
-@pytest.mark.tensorflow_only
-def test_planned_steps_reads_the_fit_arguments():
-    import tensorflow as tf
-
-    from keras_dde.backend.tensorflow import planned_steps
-
-    x = np.zeros((100, 2), "float32")
-    assert planned_steps(x, batch_size=10, epochs=3) == 30
-    assert planned_steps(x, None, 10, 3) == 30  # positionally
-    assert planned_steps(x, epochs=2) == 8  # Keras's batch size 32
-    assert planned_steps(x, batch_size=10, epochs=3, validation_split=0.2) == 24
-    assert planned_steps(x, epochs=5, initial_epoch=3, steps_per_epoch=7) == 14
-    dataset = tf.data.Dataset.from_tensor_slices(x).batch(25)
-    assert planned_steps(dataset, epochs=2) == 8
-    assert planned_steps(dataset.repeat(), epochs=2) is None
-    assert planned_steps(iter([x]), epochs=2) is None
