@@ -15,6 +15,14 @@ gradients through gloo every step), not a speed-up. Configurations alternate
 over rounds; medians are reported.
 
     python benchmarks/multiprocess.py --rounds 3 --output benchmarks/results/multiprocess.md
+
+Where the two-process step's time goes (`benchmarks/results/multiprocess.md`):
+
+    python benchmarks/multiprocess.py --rounds 2 --models dde --global-batch 8192
+    python benchmarks/multiprocess.py --rounds 2 --models dde --steps-per-execution 1
+    python benchmarks/multiprocess.py --rounds 2 --models dde --one-xla-thread
+    # one all-reduce of SIZE float32 between 2 processes (start both ids):
+    python benchmarks/multiprocess.py --allreduce-worker ID PORT SIZE
 """
 
 import argparse
@@ -32,7 +40,7 @@ TIMED_EPOCHS = 3
 CONFIGS = [("dde", 1), ("dde", 2), ("multiscale", 1), ("multiscale", 2)]
 
 
-def _model(name):
+def _model(name, steps_per_execution=None):
     import keras
 
     import keras_dde
@@ -41,15 +49,18 @@ def _model(name):
     if name == "dde":
         energy = keras_dde.models.energy_mlp(2, width=32, depth=3, activation="tanh")
         model = keras_dde.DDEModel(energy, sigma=0.1, seed=0)
-        model.compile(optimizer=keras.optimizers.Adam(2e-3))
+        compile_args = dict(optimizer=keras.optimizers.Adam(2e-3))
     else:
         network = keras_dde.models.conditional_energy_mlp(2, width=32, depth=3)
         model = keras_dde.MultiScaleDDE(network, sigma=0.1, seed=0)
-        model.compile()
+        compile_args = {}
+    if steps_per_execution is not None:  # else the models' default, 32
+        compile_args["steps_per_execution"] = steps_per_execution
+    model.compile(**compile_args)
     return model
 
 
-def worker(name, processes, process_id, port):
+def worker(name, processes, process_id, port, global_batch, steps_per_execution):
     import keras
 
     import keras_dde
@@ -65,11 +76,11 @@ def worker(name, processes, process_id, port):
                 devices=jax.devices(), auto_shard_dataset=False
             )
         )
-    share = GLOBAL_BATCH // processes
-    x = keras_dde.datasets.toy2d("2spirals", GLOBAL_BATCH * STEPS_PER_EPOCH, seed=0)
-    batches = x.reshape(STEPS_PER_EPOCH, GLOBAL_BATCH, 2)
+    share = global_batch // processes
+    x = keras_dde.datasets.toy2d("2spirals", global_batch * STEPS_PER_EPOCH, seed=0)
+    batches = x.reshape(STEPS_PER_EPOCH, global_batch, 2)
     local = batches[:, process_id * share : (process_id + 1) * share].reshape(-1, 2)
-    model = _model(name)
+    model = _model(name, steps_per_execution)
     model.fit(local, batch_size=share, epochs=1, shuffle=False, verbose=0)
     start = time.perf_counter()
     model.fit(local, batch_size=share, epochs=TIMED_EPOCHS, shuffle=False, verbose=0)
@@ -78,21 +89,50 @@ def worker(name, processes, process_id, port):
         print(json.dumps({"steps_per_s": STEPS_PER_EPOCH * TIMED_EPOCHS / seconds}))
 
 
+def allreduce_worker(process_id, port, size, repeats=200):
+    """Milliseconds per all-reduce of `size` float32 between 2 processes."""
+    import jax
+    import numpy as np
+
+    from keras_dde.utils import processes as joined
+
+    joined.initialize(f"localhost:{port}", 2, process_id, timeout=120)
+    mesh = jax.sharding.Mesh(np.array(jax.devices()), ("p",))
+    sharded = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("p"))
+    replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+    local = np.full((1, size), process_id + 1.0, "float32")
+    x = jax.make_array_from_process_local_data(sharded, local)
+    total = jax.jit(lambda a: a.sum(axis=0), out_shardings=replicated)
+    total(x).block_until_ready()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        total(x).block_until_ready()
+    seconds = time.perf_counter() - start
+    if process_id == 0:
+        print(json.dumps({"ms": 1000 * seconds / repeats}))
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("localhost", 0))
         return sock.getsockname()[1]
 
 
-def run(name, processes):
+def run(name, processes, global_batch=GLOBAL_BATCH, steps_per_execution=None,
+        one_xla_thread=False):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
     env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
     env.pop("XLA_FLAGS", None)
+    if one_xla_thread:  # one XLA compute thread per process
+        env["XLA_FLAGS"] = (
+            "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        )
     port = _free_port()
     running = [
         subprocess.Popen(
-            [sys.executable, __file__, "--worker", name, str(processes), str(i), str(port)],
+            [sys.executable, __file__, "--worker", name, str(processes), str(i),
+             str(port), str(global_batch), str(steps_per_execution or 0)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for i in range(processes)
@@ -108,16 +148,26 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--output")
+    parser.add_argument("--global-batch", type=int, default=GLOBAL_BATCH)
+    parser.add_argument("--steps-per-execution", type=int, default=None,
+                        help="default: the models' own (32)")
+    parser.add_argument("--models", default="dde,multiscale")
+    parser.add_argument("--one-xla-thread", action="store_true",
+                        help="one XLA compute thread per process")
     args = parser.parse_args()
-    results = {config: [] for config in CONFIGS}
+    configs = [c for c in CONFIGS if c[0] in args.models.split(",")]
+    results = {config: [] for config in configs}
     for _ in range(args.rounds):
-        for config in CONFIGS:
-            results[config].append(run(*config))
+        for config in configs:
+            results[config].append(
+                run(*config, args.global_batch, args.steps_per_execution,
+                    args.one_xla_thread)
+            )
     lines = [
         "| model | processes | steps/s (median) | runs | vs 1 process |",
         "| --- | ---: | ---: | --- | ---: |",
     ]
-    for name, processes in CONFIGS:
+    for name, processes in configs:
         runs = results[(name, processes)]
         median = statistics.median(runs)
         base = statistics.median(results[(name, 1)])
@@ -132,10 +182,10 @@ def main():
             file.write(
                 "# Several JAX processes: steps/s of `fit`, 1 and 2 processes\n\n"
                 "`python benchmarks/multiprocess.py --rounds "
-                f"{args.rounds}`: global batch {GLOBAL_BATCH}, "
+                f"{args.rounds}`: global batch {args.global_batch}, "
                 f"{STEPS_PER_EPOCH} steps per epoch, {TIMED_EPOCHS} timed "
                 "epochs after a warm-up epoch; two processes on localhost "
-                "(gloo CPU collectives, one CPU device each, each feeding 256 "
+                "(gloo CPU collectives, one CPU device each, each feeding half "
                 "rows of every global batch). Machine: a 2-core CPU shared "
                 "with other jobs while this ran, so the two processes compete "
                 "for the cores with each other and with other work: this "
@@ -145,7 +195,10 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    if len(sys.argv) > 1 and sys.argv[1] == "--allreduce-worker":
+        allreduce_worker(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]),
+               int(sys.argv[6]), int(sys.argv[7]) or None)
     else:
         main()

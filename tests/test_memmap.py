@@ -1,4 +1,4 @@
-"""`fit` on a memory-mapped .npy larger than the memory it may use.
+"""`fit`, and `keras-dde train`, on a memory-mapped .npy larger than the memory it may use.
 
 A worker process writes a 256 MB float32 `.npy` (1M rows, 64 features),
 opens it with `np.load(..., mmap_mode="r")` and fits a `MultiScaleDDE`
@@ -9,6 +9,7 @@ as `RssFile`) every 5 ms. The growth over the memory held before `fit` must
 stay below a quarter of the file (with `MALLOC_ARENA_MAX=2`, see below).
 
     python tests/test_memmap.py FOLDER   # prints JSON
+    python tests/test_memmap.py FOLDER cli   # the `train` command, prints JSON
 """
 
 import json
@@ -153,5 +154,113 @@ def test_a_memmap_takes_no_validation_split_or_sample_weight(tmp_path):
     assert float(np.asarray(model.data_statistics.count)) == 64
 
 
+# The command line's run: a 256 MB file (16 features: the mixture's rows are
+# kept too), a cap of a quarter of it; batches of 1024 (the 32 stacked for one
+# step call, and those queued, stay small).
+CLI_ROWS, CLI_FEATURES, CLI_BATCH = 1 << 22, 16, 1024
+CLI_CAP = CLI_ROWS * CLI_FEATURES * 4 // 4
+
+
+def write_normal(path, rows, features, seed=0):
+    """A float32 `.npy` of N(1, 2^2) rows, written in chunks."""
+    out = np.lib.format.open_memmap(path, "w+", "float32", (rows, features))
+    chunk = 1 << 16
+    rng = np.random.default_rng(seed)
+    for start in range(0, rows, chunk):
+        stop = min(rows, start + chunk)
+        out[start:stop] = rng.standard_normal((stop - start, features), "float32") * 2 + 1
+    out.flush()
+
+
+def cli_worker(folder):
+    """`keras-dde train big.npy` end to end: its anonymous memory growth."""
+    from keras_dde import cli
+    from keras_dde.cli import data as cli_data
+
+    big = os.path.join(folder, "big.npy")
+    write_normal(big, CLI_ROWS, CLI_FEATURES)
+    # The warm-up files are memory-mapped too (the threshold lowered below
+    # them), and hold whole `steps_per_execution` calls of 32 batches, as the
+    # big file does: the warm-up runs then import, compile and draw what the
+    # measured run needs (about 40-90 MB here, whatever the file's size).
+    cli_data.MEMMAP_MIN_BYTES = 1000
+    flags = ["--epochs", "1", "--batch-size", str(CLI_BATCH), "--frames", "2",
+             "--width", "8", "--depth", "1", "--model-samples", "200", "--quiet",
+             "--overwrite"]
+    for seed in (1, 2):
+        small = os.path.join(folder, f"small{seed}.npy")
+        write_normal(small, 2 * 32 * CLI_BATCH, CLI_FEATURES, seed=seed)
+        code = cli.main(["train", small, "--out", os.path.join(folder, "warm"), *flags])
+        assert code == 0, code
+    peak, done = [anonymous_rss()], threading.Event()
+    before = peak[0]
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], anonymous_rss())
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    start = time.perf_counter()
+    code = cli.main(["train", big, "--out", os.path.join(folder, "run"), *flags])
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    import keras
+
+    model = keras.models.load_model(os.path.join(folder, "run", "model.keras"))
+    mean, covariance = (np.asarray(m) for m in model.data_statistics.moments())
+    print(json.dumps({
+        "code": code,
+        "growth": peak[0] - before,
+        "seconds": seconds,
+        "count": float(keras.ops.convert_to_numpy(model.data_statistics.count)),
+        "mean": mean.tolist(),
+        "variance": np.diag(covariance).tolist(),
+        "files": sorted(os.listdir(os.path.join(folder, "run"))),
+        "file": os.path.getsize(big),
+    }))
+
+
+@pytest.mark.slow
+def test_the_train_command_on_a_file_4x_the_memory_cap(tmp_path):
+    # `keras-dde train big.npy`, all of it (statistics, fit, GIF frames,
+    # pictures, samples, saving): its memory must not grow with the file. The
+    # command's own code is the same on every engine, and `fit`'s memory is
+    # measured on each by the test above: JAX only, to keep CI's time.
+    import keras
+
+    if keras.backend.backend() != "jax":
+        pytest.skip("the command's memory is measured on JAX")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(
+        os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3", MALLOC_ARENA_MAX="2"
+    )
+    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
+    result = subprocess.run(
+        [sys.executable, __file__, str(tmp_path), "cli"], env=env, capture_output=True,
+        text=True, timeout=600, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0
+    assert report["file"] >= 4 * CLI_CAP
+    # Measured: 34-48 MB, the same for a file of 32, 64 or 128 MB (the new
+    # model's compilation, the steps' stacked batches, the pictures); reading
+    # the file whole would add 256 MB.
+    assert report["growth"] < CLI_CAP, report["growth"] / 2**20
+    assert report["files"] == [
+        "density.png", "model.keras", "samples.png", "training.gif", "vectorfield.png"
+    ]
+    # The saved model's statistics are the whole file's.
+    assert report["count"] == CLI_ROWS
+    np.testing.assert_allclose(report["mean"], 1.0, atol=0.01)
+    np.testing.assert_allclose(report["variance"], 4.0, rtol=0.02)
+
+
 if __name__ == "__main__":
-    worker(sys.argv[1])
+    if sys.argv[2:] == ["cli"]:
+        cli_worker(sys.argv[1])
+    else:
+        worker(sys.argv[1])

@@ -3,8 +3,8 @@
 import os
 import sys
 
-import numpy as np
 
+from keras_dde.cli.data import data_covariance
 from keras_dde.cli.data import load_data
 from keras_dde.cli.data import one_line
 from keras_dde.cli.data import prepare_out
@@ -68,8 +68,7 @@ def gan_command(args):
     elif args.multiscale:
         sigma_max = args.sigma_max
         if sigma_max is None:
-            rows = data.reshape(len(data), -1)
-            sigma_max = sigma_max_for(np.cov(rows, rowvar=False), args.sigma)
+            sigma_max = sigma_max_for(data_covariance(data), args.sigma)
         model = dict(
             objective="kl",
             multiscale=True,
@@ -199,10 +198,9 @@ def _prepare_run(args, check=None):
     if check is not None:
         check(args)
     # The data first: a bad name must not leave an empty run folder behind.
-    # `train` memory-maps a large .npy file; the GAN's pictures and teacher
-    # need it in memory.
-    data = load_data(args.data, args.n_samples, args.seed,
-                     memory_map=args.command == "train")
+    # A large .npy file is memory-mapped: `fit` (and the GAN's teacher) read
+    # it batch by batch, the pictures draw a sample of its rows.
+    data = load_data(args.data, args.n_samples, args.seed, memory_map=True)
     return data, prepare_out(args.out, args.overwrite)
 
 

@@ -355,3 +355,68 @@ def test_train_memory_maps_a_large_npy_file(tmp_path, capsys, monkeypatch):
     # Small files are read whole, as before.
     monkeypatch.setattr(cli_data, "MEMMAP_MIN_BYTES", 2**30)
     assert not isinstance(cli_data.load_data(str(path), None, 0, memory_map=True), np.memmap)
+
+
+def _recording_fits(monkeypatch):
+    """The type of `x` of every `fit` of a keras-dde model, in order."""
+    from keras_dde.training.checked_model import CheckedModel
+
+    seen = []
+    fit = CheckedModel.fit
+
+    def recording_fit(self, x=None, *args, **kwargs):
+        seen.append((type(self).__name__, type(x)))
+        return fit(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(CheckedModel, "fit", recording_fit)
+    return seen
+
+
+@pytest.mark.parametrize("flags", [["--multiscale"], ["--teacher-epochs", "1"]])
+def test_gan_memory_maps_a_large_npy_file(tmp_path, capsys, monkeypatch, flags):
+    # The GAN (and its teacher) fit on the memory-mapped file itself; the
+    # multi-scale GAN's sigma_max comes from the file's covariance, read in
+    # chunks; the pictures show a sample of the rows.
+    from keras_dde.cli import data as cli_data
+    from keras_dde.models import energy_gan_objectives
+    from keras_dde.models.multi_scale_dde import sigma_max_for
+
+    # The covering GAN's bank (the teacher's ODE) and regression warm-up need
+    # no data, and take most of its time: tested elsewhere, skipped here.
+    monkeypatch.setattr(energy_gan_objectives, "regression_warmup",
+                        lambda gan, steps, batch_size: None)
+    monkeypatch.setattr(
+        energy_gan_objectives, "make_pairs",
+        lambda real_dde, n_pairs, latent_dim, seed, ode_steps: (
+            np.zeros((n_pairs, latent_dim), "float32"),
+            np.zeros((n_pairs, 2), "float32"),
+        ),
+    )
+    monkeypatch.setattr(cli_data, "MEMMAP_MIN_BYTES", 1000)
+    monkeypatch.setattr(cli_data, "PICTURE_ROWS", 200)
+    data = toy2d("8gaussians", 512, seed=0)
+    np.save(tmp_path / "big.npy", data)
+    seen = _recording_fits(monkeypatch)
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "gan", str(tmp_path / "big.npy"), "--out", str(out),
+                       "--sigma", "0.2", *GAN_FAST, *flags)
+    assert code == 0, err
+    teacher = [("MultiScaleDDE", np.memmap)] if "--teacher-epochs" in flags else []
+    assert seen == [*teacher, ("EnergyGAN", np.memmap)]
+    gan = keras.models.load_model(out / "model.keras")
+    assert float(keras.ops.convert_to_numpy(gan.real_dde.data_statistics.count)) == 512
+    if "--multiscale" in flags:
+        expected = sigma_max_for(np.cov(data, rowvar=False), 0.2)
+        assert gan.fake_dde.sigma_max == pytest.approx(expected, rel=1e-5)
+    for name in GAN_GIFS:
+        assert iio.imread(out / name, index=None).shape[0] >= 2, name
+
+
+def test_data_covariance_of_a_memmap_is_read_in_chunks(tmp_path):
+    from keras_dde.cli.data import data_covariance
+
+    data = np.random.default_rng(0).normal(size=(1000, 3)).astype("float32") * [1, 2, 3]
+    np.save(tmp_path / "x.npy", data)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    np.testing.assert_allclose(data_covariance(mapped, chunk=128),
+                               np.cov(data, rowvar=False), rtol=1e-6, atol=1e-9)

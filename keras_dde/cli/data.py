@@ -9,6 +9,7 @@ from keras_dde.cli.parser import is_image_data
 from keras_dde.datasets import load_fashion_mnist
 from keras_dde.datasets import toy2d
 from keras_dde.datasets import toy2d_names
+from keras_dde.models.data_statistics import MomentAccumulator
 from keras_dde.utils.files import check_output_path
 from keras_dde.utils.validation import check_data
 
@@ -33,7 +34,8 @@ def load_data(spec, n_samples, seed, memory_map=False):
     which names the ways to get it). With `memory_map`, a float32 `.npy`
     file of `(n, d)` larger than `MEMMAP_MIN_BYTES` comes as a read-only
     `np.memmap`: `fit` reads it batch by batch and checks each batch, so
-    a file larger than memory trains.
+    a file larger than memory trains (`train` and `gan`; the pictures then
+    show `PICTURE_ROWS` of its rows, `picture_rows`).
     """
     lower = spec.lower()
     if is_image_data(spec):
@@ -90,6 +92,18 @@ def _streamable(array):
         array.ndim == 2 and array.dtype == np.float32 and array.shape[1] >= 2
         and array.nbytes > MEMMAP_MIN_BYTES
     )
+
+
+def data_covariance(data, chunk=65536):
+    """The covariance of the rows of `data` (as `np.cov`, divided by n - 1);
+    a memory-mapped file is read `chunk` rows at a time."""
+    if not isinstance(data, np.memmap):
+        return np.cov(data.reshape(len(data), -1), rowvar=False)
+    moments = MomentAccumulator()
+    for start in range(0, len(data), chunk):
+        rows = np.asarray(data[start : start + chunk])
+        moments.update(rows.reshape(len(rows), -1))
+    return moments.scatter / (moments.count - 1)
 
 
 def picture_rows(data, seed=0):

@@ -125,9 +125,10 @@ def train_gan_and_draw(
     paths = _paths(out, GAN_FILES if names is None else names)
     gan = recipes.build_energy_gan(data.shape[1], **model_settings)
     seed = model_settings.get("seed", recipes.recipe_defaults("gan")["seed"])
-    plane, origin = picture_plane(data)
-    n_generated = min(len(data), generated_samples)
-    shared = dict(plane=plane, origin=origin, data=data)
+    shown = picture_rows(data)  # `data` itself unless memory-mapped
+    plane, origin = picture_plane(shown)
+    n_generated = min(len(shown), generated_samples)
+    shared = dict(plane=plane, origin=origin, data=shown)
     # Same schedule for all three GIFs, so that their frames line up.
     schedule = dict(every="log", num_frames=frames, initial_frame=True,
                     max_frames=None, **shared)
@@ -157,7 +158,7 @@ def train_gan_and_draw(
                          shared)
     if "samples" in paths:
         samples = gan.generate(n_generated, seed=seed)
-        save_samples(data, samples, paths["samples"], "generated", title, shared)
+        save_samples(shown, samples, paths["samples"], "generated", title, shared)
     return paths
 
 

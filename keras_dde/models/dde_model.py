@@ -140,6 +140,11 @@ class DDEModel(NormalizedDensity, CheckedModel):
         # `validation_split` tail.
         self.set_data_statistics(x, sample_weight)
 
+    def _needs_data_statistics(self):
+        # None recorded yet: `fit` on a dataset reads it once for them, so
+        # that `log_partition` and `sample` need no data afterwards.
+        return not self.built or not self.data_statistics.recorded
+
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         expected = declared_input_shape(self.network)

@@ -371,6 +371,11 @@ class EnergyGAN(CheckedModel):
                 self.real_dde.data_mean, self.real_dde.data_covariance
             )
 
+    def _needs_data_statistics(self):
+        # As `DDEModel`: the real DDE's statistics (and the fake DDE's
+        # Gaussian base) from one pass over a dataset, when it has none.
+        return self.real_dde._needs_data_statistics()
+
     def fit(self, *args, **kwargs):
         """`keras.Model.fit`, checked and guarded as `DDEModel.fit` is.
 

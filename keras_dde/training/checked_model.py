@@ -8,6 +8,9 @@
   samples `fit` trains on: the `validation_split` tail is excluded;
 - read a memory-mapped array (`np.memmap`, `np.load(..., mmap_mode="r")`)
   batch by batch (`MemmapBatches`), its statistics in one streaming pass;
+- record the statistics of a `tf.data.Dataset` or `keras.utils.PyDataset`
+  in one streaming pass before training, when the model still needs them
+  (`_needs_data_statistics`);
 - refuse several TensorFlow workers or PyTorch processes (JAX trains
   several, `keras_dde.utils.processes`);
 - refuse a `keras.callbacks.BackupAndRestore` folder that holds another
@@ -37,6 +40,17 @@ from keras_dde.utils.validation import check_sample_weight
 from keras_dde.utils.validation import is_array_like
 
 
+def is_repeatable_dataset(data):
+    """True for a `tf.data.Dataset` or a `keras.utils.PyDataset`, which can
+    be read once for statistics and again for training (a Python generator
+    cannot)."""
+    if isinstance(data, keras.utils.PyDataset):
+        return True
+    return type(data).__module__.startswith("tensorflow") and hasattr(
+        data, "element_spec"
+    )
+
+
 class CheckedModel(backend.StatefulTrainer, keras.Model):
     """A `keras.Model` with checked `fit`/`evaluate` and a divergence guard."""
 
@@ -50,7 +64,14 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
         return x
 
     def _record_data_statistics(self, x, sample_weight):
-        """Hook: the array training data (without its validation tail)."""
+        """Hook: the array training data (without its validation tail), or
+        a dataset's batches (when `_needs_data_statistics()`)."""
+
+    def _needs_data_statistics(self):
+        """Hook: True when `fit` on a `tf.data.Dataset` or a
+        `keras.utils.PyDataset` should first record its statistics (one
+        streaming pass over it)."""
+        return False
 
     def _checked(self, x, name):
         """Array data is validated and cast to float32; datasets pass through."""
@@ -132,7 +153,10 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
 
         Array data is validated (finite, `(n_samples, *features)`) and cast to
         float32 before training starts, and its statistics are recorded
-        (without the `validation_split` tail). With `stop_on_divergence=True`,
+        (without the `validation_split` tail). A `tf.data.Dataset` or a
+        `keras.utils.PyDataset` is read once for its statistics first when
+        the model has none yet (a Python generator, which cannot be read
+        twice, is not: call `set_data_statistics` first). With `stop_on_divergence=True`,
         a `keras_dde.training.StopOnDivergence` is added to the callbacks: a
         NaN or Inf loss stops training and restores the last finite weights.
         If `fit` raises (or is interrupted), callbacks that define
@@ -149,6 +173,9 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
         kwargs["callbacks"] = with_divergence_guard(
             kwargs.get("callbacks"), stop_on_divergence
         )
+        if is_repeatable_dataset(x) and self._needs_data_statistics():
+            # One streaming pass over the batches, before training.
+            self._record_data_statistics(x, None)
         if isinstance(x, np.memmap):
             x = self._memmap_batches(x, y, kwargs)
         x = self._checked(x, "x")
