@@ -14,6 +14,17 @@ samples of each model: classes covered (>= 1% of samples), entropy of the
 predicted classes (ln 10 = 2.303 is balanced; >= 0.9 ln 10 wanted) and the
 Frechet distance of its penultimate (Dense 128) features to the real test set.
 
+With `--objective distillation` (needs `--sigma-max`) the EnergyGAN is
+distilled (issue 24): its teacher `MultiScaleDDE` trains first for
+`--teacher-fraction` of the budget, then its probability-flow ODE makes a
+bank of `--n-pairs` (z, x) pairs (`--ode-steps` Heun steps; `--bank-step
+tweedie` ends with Tweedie's full denoising step instead of `flow`'s half
+step), the generator (784 latents, one per pixel) warms up on it for
+`--warmup-steps`, and the GAN trains for what is left: all four count in the
+budget. The bank is scored like the samples (`teacher_ode`) and drawn too.
+
+    python benchmarks/images.py --gan --budget 900 --sigma 0.5 --sigma-max 2 --target-fraction 0.05 --models energy_gan --objective distillation --bank-step tweedie --out <dir>
+
 Throughput workload (issue 15): `energy_convnet()` (3 convs 32-64-64, stride
 2, swish, Dense 128; 187k parameters) on 2,048 Fashion-MNIST training images
 scaled to [-1, 1], batch 64, sigma 0.3, Adam, `DDEModel.fit` after one
@@ -271,6 +282,7 @@ def distilled_gan(x, budget_s, batch, sigma, sigma_max, time_weight, target_frac
     seconds of each and the budget left for the GAN.
     """
     import keras
+    import numpy as np
 
     import keras_dde
     from keras_dde.models import energy_gan_objectives as objectives
@@ -281,6 +293,21 @@ def distilled_gan(x, budget_s, batch, sigma, sigma_max, time_weight, target_frac
             seed=seed, time_weight=time_weight, gaussian_base=False,
         )
 
+    if settings["bank_step"] == "tweedie":
+        # The bank's last step: Tweedie's full denoising step at sigma (the
+        # posterior mean) instead of `flow(to_zero=True)`'s half step, which
+        # leaves half of the off-manifold noise of an image at sigma.
+        def make_pairs(real_dde, n_pairs, latent_dim, seed, ode_steps):
+            z = np.random.default_rng(seed).standard_normal((n_pairs, latent_dim))
+            z = z.astype("float32")
+            dim = np_prod(real_dde.feature_shape)
+            x = real_dde.flow(z[:, :dim], ode_steps=ode_steps)
+            return z, np.concatenate([
+                keras.ops.convert_to_numpy(real_dde.denoise(x[i : i + 512]))
+                for i in range(0, len(x), 512)
+            ])
+
+        objectives.make_pairs = make_pairs
     teacher = dde(1)
     teacher.compile(optimizer=keras.optimizers.Adam(settings["teacher_lr"]),
                     steps_per_execution=1)
@@ -409,13 +436,16 @@ def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2
             trained.compile(steps_per_execution=1)
         trajectory = []
 
-        def check(seconds, name=name, trained=trained, trajectory=trajectory):
+        def check(seconds, name=name, trained=trained, trajectory=trajectory,
+                  offset=budget_s - model_budget):
+            # `offset`: the teacher's, bank's and warm-up's seconds before
+            # the GAN's training (0 for the others).
             metrics = sample_metrics(model, draw(name, trained), reference)
-            trajectory.append({"seconds": round(seconds), **metrics})
+            trajectory.append({"seconds": round(offset + seconds), **metrics})
             print(name, json.dumps(trajectory[-1]), flush=True)
 
         if phases is not None:
-            check(budget_s - model_budget)  # After the teacher, bank and warm-up.
+            check(0)  # After the teacher, the bank and the warm-up.
         seconds, epochs = train_for(trained, x, model_budget, batch, every_s=every_s,
                                     on_check=check)
         samples[name] = draw(name, trained)
@@ -484,6 +514,9 @@ def main(argv=None):
     parser.add_argument("--ode-steps", type=int, default=20)
     parser.add_argument("--warmup-steps", type=int, default=2000)
     parser.add_argument("--regression-weight", type=float, default=0.3)
+    parser.add_argument("--bank-step", default="half", choices=("half", "tweedie"),
+                        help="distillation: the bank's last step from sigma to 0, "
+                        "flow(to_zero=True)'s half step or Tweedie's full step")
     parser.add_argument("--generator-activation", default="swish")
     parser.add_argument("--generator-kernel", type=int, default=3,
                         help="the generator's kernel size (4: divisible by the "
@@ -537,7 +570,7 @@ def main(argv=None):
                     "regression_weight": args.regression_weight,
                     "generator_activation": args.generator_activation,
                     "generator_kernel": args.generator_kernel,
-                    "latent_dim": args.latent_dim,
+                    "latent_dim": args.latent_dim, "bank_step": args.bank_step,
                 }, tag=args.tag)
         return
     parser.error("pass --throughput or --gan")
