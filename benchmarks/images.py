@@ -14,6 +14,19 @@ samples of each model: classes covered (>= 1% of samples), entropy of the
 predicted classes (ln 10 = 2.303 is balanced; >= 0.9 ln 10 wanted) and the
 Frechet distance of its penultimate (Dense 128) features to the real test set.
 
+With `--objective distillation` (needs `--sigma-max`) the EnergyGAN is
+distilled (issue 24): its teacher `MultiScaleDDE` trains first for
+`--teacher-fraction` of the budget, then its probability-flow ODE makes a
+bank of `--n-pairs` (z, x) pairs (`--ode-steps` Heun steps; `--bank-step
+tweedie` ends with Tweedie's full denoising step instead of `flow`'s half
+step), the generator (784 latents, one per pixel) warms up on it for
+`--warmup-steps`, and the GAN trains for what is left: all four count in the
+budget. The bank is scored like the samples (`teacher_ode`) and drawn too.
+The defaults of these flags are the best measured setting (run C2 in
+`benchmarks/results/images_gan.md`).
+
+    python benchmarks/images.py --gan --budget 900 --sigma 0.5 --sigma-max 2 --target-fraction 0.05 --models energy_gan --objective distillation --out <dir>
+
 Throughput workload (issue 15): `energy_convnet()` (3 convs 32-64-64, stride
 2, swish, Dense 128; 187k parameters) on 2,048 Fashion-MNIST training images
 scaled to [-1, 1], batch 64, sigma 0.3, Adam, `DDEModel.fit` after one
@@ -260,9 +273,94 @@ def train_for(model, x, budget_s, batch, chunk_steps=32, every_s=0, on_check=Non
     return spent, steps * batch / len(x)
 
 
+def distilled_gan(x, budget_s, batch, sigma, sigma_max, time_weight, target_fraction,
+                  generator_lr, dde_steps, settings):
+    """The distilled EnergyGAN, its teacher fitted inside `budget_s`.
+
+    The teacher (`MultiScaleDDE(conditional_energy_convnet())`) trains for
+    `settings["teacher_fraction"]` of the budget; the bank of ODE pairs and
+    the regression warm-up run in `prepare_distillation`, timed, and the
+    GAN trains for what is left. Returns `(gan, phases)`, `phases` the
+    seconds of each and the budget left for the GAN.
+    """
+    import keras
+    import numpy as np
+
+    import keras_dde
+    from keras_dde.models import energy_gan_objectives as objectives
+
+    def dde(seed):
+        return keras_dde.MultiScaleDDE(
+            keras_dde.models.conditional_energy_convnet(), sigma, sigma_max,
+            seed=seed, time_weight=time_weight, gaussian_base=False,
+        )
+
+    if settings["bank_step"] == "tweedie":
+        # The bank's last step: Tweedie's full denoising step at sigma (the
+        # posterior mean) instead of `flow(to_zero=True)`'s half step, which
+        # leaves half of the off-manifold noise of an image at sigma.
+        def make_pairs(real_dde, n_pairs, latent_dim, seed, ode_steps):
+            z = np.random.default_rng(seed).standard_normal((n_pairs, latent_dim))
+            z = z.astype("float32")
+            dim = np_prod(real_dde.feature_shape)
+            x = real_dde.flow(z[:, :dim], ode_steps=ode_steps)
+            return z, np.concatenate([
+                keras.ops.convert_to_numpy(real_dde.denoise(x[i : i + 512]))
+                for i in range(0, len(x), 512)
+            ])
+
+        objectives.make_pairs = make_pairs
+    teacher = dde(1)
+    teacher.compile(optimizer=keras.optimizers.Adam(settings["teacher_lr"]),
+                    steps_per_execution=1)
+    teacher_s, teacher_epochs = train_for(
+        teacher, x, settings["teacher_fraction"] * budget_s, batch, chunk_steps=128
+    )
+    start = time.perf_counter()
+    # `fit` on chunks recorded the last chunk's moments: the ODE starts
+    # from the whole training set's Gaussian.
+    teacher.set_data_statistics(x)
+    latent_dim = max(settings["latent_dim"], int(np_prod(x.shape[1:])))
+    gan = keras_dde.EnergyGAN(
+        keras_dde.models.generator_convnet(
+            latent_dim, kernel_size=settings["generator_kernel"],
+            activation=settings["generator_activation"],
+        ),
+        teacher, dde(2), dde_steps=dde_steps, seed=0, target_fraction=target_fraction,
+        objective="distillation", regression_weight=settings["regression_weight"],
+        n_pairs=settings["n_pairs"], ode_steps=settings["ode_steps"],
+        warmup_steps=settings["warmup_steps"],
+    )
+    gan.compile(
+        generator_optimizer=keras.optimizers.Adam(generator_lr, beta_1=0.5),
+        dde_optimizer=keras.optimizers.Adam(1e-3),
+        steps_per_execution=1,
+    )
+    bank_start = time.perf_counter()
+    objectives.prepare_distillation(gan, x[:batch], batch)
+    bank_s = time.perf_counter() - bank_start
+    phases = {
+        "teacher_s": round(teacher_s, 1), "teacher_epochs": round(teacher_epochs, 2),
+        "teacher_steps": int(keras.ops.convert_to_numpy(teacher.optimizer.iterations)),
+        "setup_s": round(bank_start - start, 1),
+        "bank_and_warmup_s": round(bank_s, 1),
+    }
+    phases["gan_budget_s"] = round(budget_s - (time.perf_counter() - start) - teacher_s, 1)
+    print("distillation phases", json.dumps(phases), flush=True)
+    return gan, phases
+
+
+def np_prod(shape):
+    out = 1
+    for size in shape:
+        out *= int(size)
+    return out
+
+
 def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2e-4,
             models=("energy_gan", "wgan_gp"), every_s=0, sigma_max=None, time_weight=1.0,
-            generator_decay_steps=None, target_fraction=0.5):
+            generator_decay_steps=None, target_fraction=0.5, objective="kl",
+            distillation=None, tag=""):
     import keras
     import numpy as np
 
@@ -289,7 +387,21 @@ def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2
 
     samples = {}
     for name in models:
-        if name == "energy_gan":
+        phases = None
+        model_budget = budget_s
+        if name == "energy_gan" and objective == "distillation":
+            trained, phases = distilled_gan(
+                x, budget_s, batch, sigma, sigma_max, time_weight, target_fraction,
+                generator_lr, dde_steps, distillation,
+            )
+            model_budget = phases["gan_budget_s"]
+            # The teacher's ODE samples, scored as the generator's (not timed).
+            samples["energy_gan_teacher_ode"] = keras.ops.convert_to_numpy(
+                trained.pair_samples)
+            results["teacher_ode"] = sample_metrics(
+                model, samples["energy_gan_teacher_ode"], reference)
+            print("teacher_ode", json.dumps(results["teacher_ode"]), flush=True)
+        elif name == "energy_gan":
             def dde(seed):
                 if sigma_max is None:
                     return keras_dde.DDEModel(keras_dde.models.energy_convnet(), sigma=sigma)
@@ -326,16 +438,25 @@ def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2
             trained.compile(steps_per_execution=1)
         trajectory = []
 
-        def check(seconds, name=name, trained=trained, trajectory=trajectory):
+        def check(seconds, name=name, trained=trained, trajectory=trajectory,
+                  offset=budget_s - model_budget):
+            # `offset`: the teacher's, bank's and warm-up's seconds before
+            # the GAN's training (0 for the others).
             metrics = sample_metrics(model, draw(name, trained), reference)
-            trajectory.append({"seconds": round(seconds), **metrics})
+            trajectory.append({"seconds": round(offset + seconds), **metrics})
             print(name, json.dumps(trajectory[-1]), flush=True)
 
-        seconds, epochs = train_for(trained, x, budget_s, batch, every_s=every_s,
+        if phases is not None:
+            check(0)  # After the teacher, the bank and the warm-up.
+        seconds, epochs = train_for(trained, x, model_budget, batch, every_s=every_s,
                                     on_check=check)
         samples[name] = draw(name, trained)
         results[name] = {"seconds": seconds, "epochs": epochs,
                          **sample_metrics(model, samples[name], reference)}
+        if phases is not None:
+            results[name].update(phases, total_s=round(seconds + budget_s - model_budget, 1))
+            results[name]["generator_steps"] = int(
+                keras.ops.convert_to_numpy(trained.generator_optimizer.iterations))
         if trajectory:
             results[name]["trajectory"] = trajectory
     print(json.dumps(results, indent=1))
@@ -348,7 +469,7 @@ def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2
         for name, images in samples.items():
             figure = plot_image_grid(images[:64], ncols=8, value_range=(-1, 1),
                                      title=f"{name}, {budget_s:.0f} s")
-            save_figure(figure, os.path.join(out, f"images_{name}{suffix}.png"))
+            save_figure(figure, os.path.join(out, f"images_{name}{tag}{suffix}.png"))
     return results
 
 
@@ -384,6 +505,26 @@ def main(argv=None):
                         help="EnergyGAN: cosine-decay the generator's learning rate to "
                         "recipes.GENERATOR_DECAY_ALPHA of it over this many steps "
                         "(default constant)")
+    parser.add_argument("--objective", default="kl", choices=("kl", "distillation"),
+                        help="with --sigma-max: the EnergyGAN's generator objective; "
+                        "'distillation' fits its teacher inside the budget")
+    parser.add_argument("--teacher-fraction", type=float, default=0.3,
+                        help="distillation: the budget's share for fitting the teacher")
+    parser.add_argument("--teacher-lr", type=float, default=1e-3)
+    parser.add_argument("--n-pairs", type=int, default=2048,
+                        help="distillation: the bank of ODE pairs (in the budget)")
+    parser.add_argument("--ode-steps", type=int, default=20)
+    parser.add_argument("--warmup-steps", type=int, default=500)
+    parser.add_argument("--regression-weight", type=float, default=0.1)
+    parser.add_argument("--bank-step", default="tweedie", choices=("half", "tweedie"),
+                        help="distillation: the bank's last step from sigma to 0, "
+                        "flow(to_zero=True)'s half step or Tweedie's full step")
+    parser.add_argument("--generator-activation", default="relu",
+                        help="distillation: the generator's hidden activation")
+    parser.add_argument("--generator-kernel", type=int, default=4,
+                        help="distillation: the generator's kernel size (4: "
+                        "divisible by the stride, no checkerboard overlap)")
+    parser.add_argument("--tag", default="", help="suffix of the grid's file name")
     parser.add_argument("--out", default=None, help="folder for the sample grids")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--configs", default=",".join(CONFIGS))
@@ -413,6 +554,8 @@ def main(argv=None):
         return
     if args.gan:
         budget = args.budget or (20.0 if args.quick else 900.0)
+        if args.objective == "distillation" and args.sigma_max is None:
+            parser.error("--objective distillation needs --sigma-max (MultiScaleDDEs)")
         models = [m for m in args.models.split(",") if m]
         unknown = sorted(set(models) - {"energy_gan", "wgan_gp"})
         if unknown or not models:
@@ -422,7 +565,16 @@ def main(argv=None):
                 models=models, every_s=args.eval_every, sigma_max=args.sigma_max,
                 time_weight=args.time_weight,
                 generator_decay_steps=args.generator_decay_steps,
-                target_fraction=args.target_fraction)
+                target_fraction=args.target_fraction, objective=args.objective,
+                distillation={
+                    "teacher_fraction": args.teacher_fraction,
+                    "teacher_lr": args.teacher_lr, "n_pairs": args.n_pairs,
+                    "ode_steps": args.ode_steps, "warmup_steps": args.warmup_steps,
+                    "regression_weight": args.regression_weight,
+                    "generator_activation": args.generator_activation,
+                    "generator_kernel": args.generator_kernel,
+                    "latent_dim": args.latent_dim, "bank_step": args.bank_step,
+                }, tag=args.tag)
         return
     parser.error("pass --throughput or --gan")
 

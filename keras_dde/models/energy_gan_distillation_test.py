@@ -229,3 +229,85 @@ def test_warmup_fits_the_bulk_of_the_targets_not_their_mean():
     objectives.regression_warmup(gan, steps=1600, batch_size=250, learning_rate=1e-2)
     bias = ops.convert_to_numpy(gan.generator.weights[1])
     np.testing.assert_allclose(bias, SIGMA / 4, atol=0.03)
+
+
+# --- Images: the conv networks, 8x8 (Fashion-MNIST's path, kept small) -------
+
+IMAGE_SHAPE = (8, 8, 1)
+
+
+def image_msdde(seed=0, shape=IMAGE_SHAPE):
+    energy = keras_dde.models.conditional_energy_convnet(
+        shape, filters=(4,), dense_width=8
+    )
+    return MultiScaleDDE(energy, sigma=0.5, sigma_max=2.0, seed=seed,
+                         gaussian_base=False)
+
+
+def image_generator(latent_dim=64, shape=IMAGE_SHAPE):
+    return keras_dde.models.generator_convnet(
+        latent_dim, output_shape=shape, filters=(4,), kernel_size=4
+    )
+
+
+def image_data(n=128, shape=IMAGE_SHAPE):
+    return np.random.default_rng(0).uniform(-1, 1, (n, *shape)).astype("float32")
+
+
+def test_distillation_on_images_makes_an_image_bank_and_trains_the_generator():
+    x = image_data()
+    keras.utils.set_random_seed(0)
+    teacher = image_msdde()
+    teacher.compile(keras.optimizers.Adam(1e-3), steps_per_execution=1)
+    teacher.fit(x, batch_size=64, epochs=1, verbose=0)
+    teacher_weights = [np.array(w) for w in teacher.network.weights]
+    # No warm-up (tested above) and one step per call: XLA compiles conv
+    # steps slowly, and a scan of several even more so.
+    gan = EnergyGAN(image_generator(), teacher, image_msdde(1), n_pairs=32,
+                    ode_steps=2, warmup_steps=0, seed=0)
+    gan.compile(
+        generator_optimizer=keras.optimizers.Adam(1e-3),
+        dde_optimizer=keras.optimizers.Adam(1e-3),
+        steps_per_execution=1,
+    )
+    assert gan.objective == "distillation"  # 64 latents for 64 pixels.
+    before = [np.array(w) for w in gan.generator.weights]
+    history = gan.fit(x, batch_size=32, epochs=1, verbose=0)
+    for name in ("generator_loss", "regression_loss", "fake_dde_loss"):
+        assert np.isfinite(history.history[name]).all(), name
+    # The bank holds images: the teacher's flow of the latents' 64 first
+    # entries (here all of them), image-shaped, in the flow's units.
+    z = ops.convert_to_numpy(gan.pair_latents)
+    bank = ops.convert_to_numpy(gan.pair_samples)
+    assert bank.shape == (32, *IMAGE_SHAPE) and np.isfinite(bank).all()
+    np.testing.assert_allclose(
+        bank, teacher.flow(z, ode_steps=2, to_zero=True), atol=1e-4
+    )
+    # The generator moved, the frozen teacher did not.
+    assert any(not np.allclose(old, ops.convert_to_numpy(new))
+               for old, new in zip(before, gan.generator.weights))
+    for old, new in zip(teacher_weights, teacher.network.weights):
+        np.testing.assert_array_equal(old, ops.convert_to_numpy(new))
+    samples = gan.generate(5, seed=1)
+    assert samples.shape == (5, *IMAGE_SHAPE) and np.isfinite(samples).all()
+
+
+def test_image_data_of_another_shape_than_the_generator_is_refused_first():
+    teacher = image_msdde()
+    teacher.compile(keras.optimizers.Adam(1e-3))
+    gan = compiled(EnergyGAN(image_generator(), teacher, image_msdde(1)))
+    before = [np.array(w) for w in gan.generator.weights]
+    # 16x16 images for an 8x8 generator: refused before the teacher check
+    # (it is unfitted) and before any training.
+    with pytest.raises(ValueError, match=r"per-sample shape \(16, 16, 1\).*`generator`"):
+        gan.fit(image_data(32, (16, 16, 1)), batch_size=32, epochs=1, verbose=0)
+    for old, new in zip(before, gan.generator.weights):
+        np.testing.assert_array_equal(old, ops.convert_to_numpy(new))
+    # A generator of 8x8 images for 16x16 DDEs: refused when built.
+    with pytest.raises(ValueError, match="`real_dde` takes inputs of shape"):
+        EnergyGAN(image_generator(), image_msdde(0, (16, 16, 1)),
+                  image_msdde(1, (16, 16, 1)))
+    # Fewer latents than pixels cannot pair with the ODE's starts.
+    with pytest.raises(ValueError, match="latent_dim` >= the number of features \\(64\\)"):
+        EnergyGAN(image_generator(32), image_msdde(), image_msdde(1),
+                  objective="distillation")
