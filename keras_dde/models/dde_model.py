@@ -79,7 +79,7 @@ class DDEModel(NormalizedDensity, CheckedModel):
         )
         self.seed = seed
         # No sigma of its own: the loss passes `sigma_variable` at each call.
-        self.noise = NoisePairing(seed=seed, name="noise")
+        self.noise_pairing = NoisePairing(seed=seed, name="noise_pairing")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         _warn_if_non_smooth(energy)
         feature_shape = declared_input_shape(energy)
@@ -126,10 +126,6 @@ class DDEModel(NormalizedDensity, CheckedModel):
             self, "_feature_shape", None
         )
 
-    @property
-    def data_shape(self):
-        return self.feature_shape
-
     def _prepare_data(self, x, name):
         if not self.built:
             self.build((None, *x.shape[1:]))
@@ -168,7 +164,7 @@ class DDEModel(NormalizedDensity, CheckedModel):
                 "use_bias=False)`)."
             )
         self._feature_shape = tuple(input_shape[1:])
-        self.noise.build(input_shape)
+        self.noise_pairing.build(input_shape)
         self._build_density_state(self._feature_shape)
 
     def compile(
@@ -248,7 +244,7 @@ class DDEModel(NormalizedDensity, CheckedModel):
         """Mean denoising score matching loss on fresh noise, a scalar."""
         # The variable, not the float: a traced step must see later changes.
         sigma = ops.cast(self.sigma_variable, x.dtype)
-        noisy, eps = self.noise(x, sigma=sigma)
+        noisy, eps = self.noise_pairing(x, sigma=sigma)
         _, score = backend.input_gradient(
             lambda z: self(z, training=training), noisy
         )

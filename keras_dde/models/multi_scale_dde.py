@@ -223,7 +223,7 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
         base = getattr(self, "base_density", None)  # None during DDEModel.__init__
         if base is not None and not base.built:
             base.build((None, int(np.prod(self._feature_shape))))
-        self.noise.build(input_shape)
+        self.noise_pairing.build(input_shape)
         self._build_density_state(self._feature_shape)
         if not getattr(self, "averaged_variables", None):
             # `weight_averaging` is unset while `DDEModel.__init__` runs.
@@ -322,7 +322,7 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
     def compute_dde_loss(self, x, sample_weight=None, training=False):
         """Mean multi-scale score matching loss on fresh levels and noise."""
         dim = int(np.prod(self.feature_shape))
-        noisy, eps, log_sigma = self._noisy_levels(x, self.noise, self.target_fraction)
+        noisy, eps, log_sigma = self._noisy_levels(x, self.noise_pairing, self.target_fraction)
         sigma = ops.exp(log_sigma)
         joint = ops.concatenate(
             [ops.reshape(noisy, (-1, dim)), log_sigma[:, None]], axis=-1
