@@ -57,10 +57,16 @@ class EnergyGAN(CheckedModel):
         real_dde: a `keras_dde.DDEModel` (or `MultiScaleDDE`) for the data.
         fake_dde: a DDE of the same kind for the generated samples; two
             `MultiScaleDDE`s must share `sigma_max` (pass it explicitly)
-            and `gaussian_base` (`fit` then gives `fake_dde` the data's
-            base). For a GAN use `gaussian_base=False` and no Fourier
-            features (16/25 modes on 25gaussians at 600 epochs, 2-4/25 with
-            either), as `recipes.build_energy_gan(multiscale=True)` does.
+            and `gaussian_base`. With the base, `fit` gives `fake_dde` the
+            data's (the real DDE's) Gaussian, so that it cancels in the
+            generator's `s_fake - s_real` and the generator is not pulled
+            by two bases fitted to different samples. For the seed's
+            objective, build both with `gaussian_base=False` and
+            `conditional_energy_mlp(..., fourier_features=0)`, as
+            `recipes.build_energy_gan(multiscale=True, objective="kl")`
+            does: with either of them the generator covered far fewer
+            modes of 25gaussians in `benchmarks/energy_gan.py` (its figures
+            are on the benchmarks page of the docs).
         dde_steps: int, `fake_dde` updates per generator update.
         train_real: bool, or None (True for "kl", False for
             "distillation", whose teacher must stay frozen); False keeps a
