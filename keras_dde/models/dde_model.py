@@ -8,8 +8,8 @@ from keras import ops
 from keras_dde import backend
 from keras_dde.layers.noise_pairing import NoisePairing
 from keras_dde.losses import denoising_score_matching
-from keras_dde.models.energy_checks import check_unconditional_energy
-from keras_dde.models.normalized_density import NormalizedDensity
+from keras_dde.models.checks.energy_network import check_unconditional_energy
+from keras_dde.models.mixins.normalized_density import NormalizedDensity
 from keras_dde.training.checked_model import CheckedModel
 from keras_dde.utils.shapes import declared_input_shape
 from keras_dde.utils.validation import check_sigma
@@ -34,7 +34,7 @@ class DDEModel(NormalizedDensity, CheckedModel):
     `keras_dde.backend.StatefulTrainer`, runs it on every backend). The
     energy network is the attribute `network`. `log_partition`, `log_prob`,
     `sample` and `set_data_statistics` come from
-    `keras_dde.models.normalized_density.NormalizedDensity` (log Z by
+    `keras_dde.models.mixins.normalized_density.NormalizedDensity` (log Z by
     importance sampling from a Gaussian mixture that `fit` fits to the data
     up to 16 features); the checked
     `fit`/`evaluate` from `keras_dde.training.CheckedModel`.

@@ -7,9 +7,9 @@ from keras import ops
 from keras_dde import backend
 from keras_dde.layers.noise_pairing import NoisePairing
 from keras_dde.models import energy_gan_objectives as objectives
-from keras_dde.models.energy_gan_checks import check_gan_arguments
-from keras_dde.models.energy_gan_checks import check_sigma_schedule
-from keras_dde.models.energy_gan_checks import latent_dim_of
+from keras_dde.models.checks.gan_arguments import check_gan_arguments
+from keras_dde.models.checks.gan_arguments import check_sigma_schedule
+from keras_dde.models.checks.gan_arguments import latent_dim_of
 from keras_dde.optimizers.routed_optimizer import RoutedOptimizer
 from keras_dde.training.checked_model import CheckedModel
 from keras_dde.utils.validation import check_positive_int

@@ -16,11 +16,11 @@ import math
 import numpy as np
 from keras import ops
 
-from keras_dde.models.data_statistics import MAX_MIXTURE_DIM
-from keras_dde.models.data_statistics import MIXTURE_ROWS
-from keras_dde.models.data_statistics import DataStatistics
-from keras_dde.models.data_statistics import moments_of
-from keras_dde.models.log_partition_cache import LogPartitionCache
+from keras_dde.models.state.data_statistics import MAX_MIXTURE_DIM
+from keras_dde.models.state.data_statistics import MIXTURE_ROWS
+from keras_dde.models.state.data_statistics import DataStatistics
+from keras_dde.models.state.data_statistics import moments_of
+from keras_dde.models.state.log_partition_cache import LogPartitionCache
 from keras_dde.partition.annealed_importance_sampling import (
     annealed_importance_sampling,
 )
