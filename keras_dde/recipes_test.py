@@ -80,8 +80,8 @@ def test_the_two_ddes_of_a_gan_draw_different_noise():
     gan = recipes.build_energy_gan(2, width=8, depth=1, seed=0)
     zeros = np.zeros((64, 2), "float32")
     # The DDEs' NoisePairing takes the noise level at the call.
-    _, real_eps = gan.real_dde.noise(zeros, sigma=gan.real_dde.sigma)
-    _, fake_eps = gan.fake_dde.noise(zeros, sigma=gan.fake_dde.sigma)
+    _, real_eps = gan.real_dde.noise_pairing(zeros, sigma=gan.real_dde.sigma)
+    _, fake_eps = gan.fake_dde.noise_pairing(zeros, sigma=gan.fake_dde.sigma)
     real_eps = keras.ops.convert_to_numpy(real_eps)
     fake_eps = keras.ops.convert_to_numpy(fake_eps)
     # Independent standard normals: far apart, not equal.

@@ -9,7 +9,7 @@ from keras_dde.cli.parser import is_image_data
 from keras_dde.datasets import load_fashion_mnist
 from keras_dde.datasets import toy2d
 from keras_dde.datasets import toy2d_names
-from keras_dde.models.data_statistics import MomentAccumulator
+from keras_dde.models.state.data_statistics import MomentAccumulator
 from keras_dde.utils.files import check_output_path
 from keras_dde.utils.validation import check_data
 

@@ -5,7 +5,7 @@ import numpy as np
 from keras import ops
 
 # Above this many features a covariance is kept diagonal, here and in
-# `keras_dde.models.data_statistics` (which imports it).
+# `keras_dde.models.state.data_statistics` (which imports it).
 MAX_FULL_COVARIANCE_DIM = 1024
 
 

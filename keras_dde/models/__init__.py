@@ -1,4 +1,12 @@
-"""Ready-made networks and the DDE model."""
+"""The models, and the ready-made networks they train.
+
+The model classes are `DDEModel`, `MultiScaleDDE` and `EnergyGAN` (whose
+generator objectives are in `energy_gan_objectives`); the functions build
+energy and generator networks (MLPs for vectors, convnets for images). What
+the classes are built from lives in subpackages named for it: `mixins`
+(the normalised density and samplers they inherit), `state` (layers that
+hold their statistics and log Z cache) and `checks` (argument checks).
+"""
 
 from keras_dde.models.conditional_energy_convnet import conditional_energy_convnet
 from keras_dde.models.conditional_energy_mlp import conditional_energy_mlp

@@ -8,8 +8,8 @@ from keras import ops
 from keras_dde import backend
 from keras_dde.layers.noise_pairing import NoisePairing
 from keras_dde.losses import denoising_score_matching
-from keras_dde.models.energy_checks import check_unconditional_energy
-from keras_dde.models.normalized_density import NormalizedDensity
+from keras_dde.models.checks.energy_network import check_unconditional_energy
+from keras_dde.models.mixins.normalized_density import NormalizedDensity
 from keras_dde.training.checked_model import CheckedModel
 from keras_dde.utils.shapes import declared_input_shape
 from keras_dde.utils.validation import check_sigma
@@ -34,7 +34,7 @@ class DDEModel(NormalizedDensity, CheckedModel):
     `keras_dde.backend.StatefulTrainer`, runs it on every backend). The
     energy network is the attribute `network`. `log_partition`, `log_prob`,
     `sample` and `set_data_statistics` come from
-    `keras_dde.models.normalized_density.NormalizedDensity` (log Z by
+    `keras_dde.models.mixins.normalized_density.NormalizedDensity` (log Z by
     importance sampling from a Gaussian mixture that `fit` fits to the data
     up to 16 features); the checked
     `fit`/`evaluate` from `keras_dde.training.CheckedModel`.
@@ -79,7 +79,7 @@ class DDEModel(NormalizedDensity, CheckedModel):
         )
         self.seed = seed
         # No sigma of its own: the loss passes `sigma_variable` at each call.
-        self.noise = NoisePairing(seed=seed, name="noise")
+        self.noise_pairing = NoisePairing(seed=seed, name="noise_pairing")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         _warn_if_non_smooth(energy)
         feature_shape = declared_input_shape(energy)
@@ -126,10 +126,6 @@ class DDEModel(NormalizedDensity, CheckedModel):
             self, "_feature_shape", None
         )
 
-    @property
-    def data_shape(self):
-        return self.feature_shape
-
     def _prepare_data(self, x, name):
         if not self.built:
             self.build((None, *x.shape[1:]))
@@ -173,7 +169,7 @@ class DDEModel(NormalizedDensity, CheckedModel):
                 "use_bias=False)`)."
             )
         self._feature_shape = tuple(input_shape[1:])
-        self.noise.build(input_shape)
+        self.noise_pairing.build(input_shape)
         self._build_density_state(self._feature_shape)
 
     def compile(
@@ -256,7 +252,7 @@ class DDEModel(NormalizedDensity, CheckedModel):
         # `call`, not `__call__`, on this model and its noise layer (both
         # built): Keras's per-call bookkeeping runs at every step on eager
         # PyTorch (~0.4 ms of a ~3 ms step); the network keeps its own.
-        noisy, eps = self.noise.call(x, sigma=sigma)
+        noisy, eps = self.noise_pairing.call(x, sigma=sigma)
         _, score = backend.input_gradient(
             lambda z: self.call(z, training=training), noisy
         )

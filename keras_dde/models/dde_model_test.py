@@ -309,7 +309,7 @@ def test_bad_validation_data_and_compile_arguments():
 
 def test_sigma_is_stored_once():
     dde = small_dde(sigma=0.2)
-    assert dde.noise.sigma is None  # No copy that could go stale.
+    assert dde.noise_pairing.sigma is None  # No copy that could go stale.
     dde.sigma = 0.35
     assert dde.sigma == 0.35
     with pytest.raises(ValueError, match="sigma"):

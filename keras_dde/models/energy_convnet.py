@@ -2,7 +2,7 @@ import keras
 
 from keras_dde.layers.energy_conv2d import EnergyConv2D
 from keras_dde.layers.energy_head import EnergyHead
-from keras_dde.models._image_shape import check_image_shape
+from keras_dde.models.checks.image_shape import check_image_shape
 from keras_dde.utils.validation import check_positive_int
 
 

@@ -7,9 +7,9 @@ from keras import ops
 from keras_dde import backend
 from keras_dde.layers.noise_pairing import NoisePairing
 from keras_dde.models import energy_gan_objectives as objectives
-from keras_dde.models.energy_gan_checks import check_gan_arguments
-from keras_dde.models.energy_gan_checks import check_sigma_schedule
-from keras_dde.models.energy_gan_checks import latent_dim_of
+from keras_dde.models.checks.gan_arguments import check_gan_arguments
+from keras_dde.models.checks.gan_arguments import check_sigma_schedule
+from keras_dde.models.checks.gan_arguments import latent_dim_of
 from keras_dde.optimizers.routed_optimizer import RoutedOptimizer
 from keras_dde.training.checked_model import CheckedModel
 from keras_dde.utils.validation import check_positive_int
@@ -57,10 +57,16 @@ class EnergyGAN(CheckedModel):
         real_dde: a `keras_dde.DDEModel` (or `MultiScaleDDE`) for the data.
         fake_dde: a DDE of the same kind for the generated samples; two
             `MultiScaleDDE`s must share `sigma_max` (pass it explicitly)
-            and `gaussian_base` (`fit` then gives `fake_dde` the data's
-            base). For a GAN use `gaussian_base=False` and no Fourier
-            features (16/25 modes on 25gaussians at 600 epochs, 2-4/25 with
-            either), as `recipes.build_energy_gan(multiscale=True)` does.
+            and `gaussian_base`. With the base, `fit` gives `fake_dde` the
+            data's (the real DDE's) Gaussian, so that it cancels in the
+            generator's `s_fake - s_real` and the generator is not pulled
+            by two bases fitted to different samples. For the seed's
+            objective, build both with `gaussian_base=False` and
+            `conditional_energy_mlp(..., fourier_features=0)`, as
+            `recipes.build_energy_gan(multiscale=True, objective="kl")`
+            does: with either of them the generator covered far fewer
+            modes of 25gaussians in `benchmarks/energy_gan.py` (its figures
+            are on the benchmarks page of the docs).
         dde_steps: int, `fake_dde` updates per generator update.
         train_real: bool, or None (True for "kl", False for
             "distillation", whose teacher must stay frozen); False keeps a
@@ -160,14 +166,14 @@ class EnergyGAN(CheckedModel):
         self.latent_dim = latent_dim_of(generator)
         # One random stream for the latents and the noise, as before the
         # noise went through `NoisePairing`: the layer owns (and saves) it.
-        self.noise = NoisePairing(seed=seed, name="noise")
+        self.noise_pairing = NoisePairing(seed=seed, name="noise_pairing")
         self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
         self.real_loss_tracker = keras.metrics.Mean(name="real_dde_loss")
         self.fake_loss_tracker = keras.metrics.Mean(name="fake_dde_loss")
         self.regression_loss_tracker = keras.metrics.Mean(name="regression_loss")
         self._check_shapes()
         self.objective = objectives.resolve_objective(
-            objective, real_dde, fake_dde, self.latent_dim, self.sample_shape
+            objective, real_dde, fake_dde, self.latent_dim, self.feature_shape
         )
         self.train_real = objectives.resolve_train_real(train_real, self.objective)
         check_sigma_schedule(sigma_schedule, self.train_real, allow_different_sigma)
@@ -179,8 +185,8 @@ class EnergyGAN(CheckedModel):
 
     @property
     def seed_generator(self):
-        """The random stream of the latents and the noise (`noise`'s)."""
-        return self.noise.seed_generator
+        """The random stream of the latents and the noise (`noise_pairing`'s)."""
+        return self.noise_pairing.seed_generator
 
     @property
     def sigma(self):
@@ -188,7 +194,7 @@ class EnergyGAN(CheckedModel):
         return self.fake_dde.sigma
 
     def _check_shapes(self):
-        sample_shape = tuple(
+        feature_shape = tuple(
             self.generator.compute_output_spec(
                 keras.KerasTensor((None, self.latent_dim))
             ).shape[1:]
@@ -196,20 +202,20 @@ class EnergyGAN(CheckedModel):
         for name in ("real_dde", "fake_dde"):
             dde = getattr(self, name)
             if dde.feature_shape is None:
-                dde.build((None, *sample_shape))
-            elif tuple(dde.feature_shape) != sample_shape:
+                dde.build((None, *feature_shape))
+            elif tuple(dde.feature_shape) != feature_shape:
                 raise ValueError(
-                    f"The generator makes samples of shape {sample_shape}, but "
+                    f"The generator makes samples of shape {feature_shape}, but "
                     f"`{name}` takes inputs of shape {tuple(dde.feature_shape)}: "
                     "make the generator's output and the DDEs' inputs the "
                     "data's shape."
                 )
-        self.sample_shape = sample_shape
+        self._feature_shape = feature_shape
 
     def build(self, input_shape):
         if not self.generator.built:
             self.generator.build(input_shape)
-        self.noise.build((None, *self.sample_shape))
+        self.noise_pairing.build((None, *self.feature_shape))
 
     def call(self, latents, training=None):
         """Maps latent vectors to samples."""
@@ -294,7 +300,7 @@ class EnergyGAN(CheckedModel):
         """`mean(s_fake(x~) - s_real(x~))` on fresh noisy generated samples."""
         samples = self.generator(self._latents(batch_size), training=True)
         _, energy = self.fake_dde.smoothed_samples(
-            samples, self.noise, self.target_fraction
+            samples, self.noise_pairing, self.target_fraction
         )
         return ops.mean(energy(self.fake_dde) - energy(self.real_dde))
 
@@ -360,8 +366,9 @@ class EnergyGAN(CheckedModel):
         return trackers
 
     @property
-    def data_shape(self):
-        return self.sample_shape
+    def feature_shape(self):
+        """The per-sample shape of the data and of the generator's samples."""
+        return self._feature_shape
 
     def _record_data_statistics(self, x, sample_weight):
         # As `DDEModel.fit` does, so that `real_dde.log_prob` needs no data.

@@ -17,9 +17,9 @@ import keras_dde
 from keras_dde.models import energy_gan_objectives as objectives
 from keras_dde.models.energy_gan import EnergyGAN
 from keras_dde.models.multi_scale_dde import MultiScaleDDE
-from keras_dde.models.multi_scale_density_test import MU
-from keras_dde.models.multi_scale_density_test import TAU
-from keras_dde.models.multi_scale_density_test import exact_model
+from keras_dde.models.mixins.multi_scale_density_test import MU
+from keras_dde.models.mixins.multi_scale_density_test import TAU
+from keras_dde.models.mixins.multi_scale_density_test import exact_model
 
 SIGMA, SIGMA_MAX = 0.1, 2.0
 

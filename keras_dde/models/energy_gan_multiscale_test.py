@@ -68,7 +68,7 @@ def test_generator_loss_puts_target_fraction_of_levels_at_sigma():
             msdde(), msdde(), seed=0, target_fraction=fraction,
         )
         noisy, energy = model.fake_dde.smoothed_samples(
-            ops.zeros((20000, 2)), model.noise, model.target_fraction
+            ops.zeros((20000, 2)), model.noise_pairing, model.target_fraction
         )
         log_norm = np.log(np.linalg.norm(ops.convert_to_numpy(noisy), axis=1))
         expected = fraction * math.log(0.1) + (1 - fraction) * log_mid + eps_term

@@ -68,13 +68,13 @@ WARMUP_LEARNING_RATE = 2e-3
 WARMUP_STEPS_PER_EXECUTION = 16
 
 
-def resolve_objective(objective, real_dde, fake_dde, latent_dim, sample_shape):
+def resolve_objective(objective, real_dde, fake_dde, latent_dim, feature_shape):
     """The objective's name; None is "distillation" for two `MultiScaleDDE`s
     whose generator has at least one latent per feature, else "kl"."""
     multiscale = isinstance(real_dde, MultiScaleDDE) and isinstance(
         fake_dde, MultiScaleDDE
     )
-    dim = int(np.prod(sample_shape))
+    dim = int(np.prod(feature_shape))
     if objective is None:
         objective = "distillation" if multiscale and latent_dim >= dim else "kl"
     if objective not in OBJECTIVES:
@@ -157,13 +157,13 @@ def check_teacher(real_dde, teacher_epochs, x):
     )
 
 
-def check_data_shape(x, sample_shape):
+def check_feature_shape(x, feature_shape):
     """Raises unless array data `x` has the generator's per-sample shape."""
     shape = tuple(np.shape(x)[1:])
-    if shape != tuple(sample_shape):
+    if shape != tuple(feature_shape):
         raise ValueError(
             f"The data has per-sample shape {shape}, but the generator makes "
-            f"samples of shape {tuple(sample_shape)}: build the `generator` "
+            f"samples of shape {tuple(feature_shape)}: build the `generator` "
             "(and the DDEs) for the data's shape."
         )
 
@@ -184,7 +184,7 @@ def add_pair_bank(gan):
         trainable=False, name="pair_latents",
     )
     gan.pair_samples = gan.add_weight(
-        shape=(gan.n_pairs, *gan.sample_shape), initializer=zeros,
+        shape=(gan.n_pairs, *gan.feature_shape), initializer=zeros,
         trainable=False, name="pair_samples",
     )
     gan.pairs_made = gan.add_weight(
@@ -202,7 +202,7 @@ def prepare_distillation(gan, x, batch_size=None):
     bank is made and the generator warms up on it (`regression_warmup`).
     """
     if x is not None and is_array_like(x):
-        check_data_shape(x, gan.sample_shape)
+        check_feature_shape(x, gan.feature_shape)
     if float(ops.convert_to_numpy(gan.pairs_made)) > 0:
         return
     check_teacher(gan.real_dde, gan.teacher_epochs, x)
@@ -262,7 +262,7 @@ def distribution_matching_loss(gan, batch_size):
     """`mean sigma_i^2 (s_fake - s_real)(x~_i)` on fresh generated samples."""
     samples = gan.generator(gan._latents(batch_size), training=True)
     noisy, _, log_sigma = gan.fake_dde._noisy_levels(
-        samples, gan.noise, gan.target_fraction
+        samples, gan.noise_pairing, gan.target_fraction
     )
     difference = gan.fake_dde._joint_energy(noisy, log_sigma) - (
         gan.real_dde._joint_energy(noisy, log_sigma)
@@ -290,7 +290,7 @@ def regression_loss(gan, index, training=True):
     z = ops.take(gan.pair_latents, index, axis=0)
     target = ops.take(gan.pair_samples, index, axis=0)
     prediction = gan.generator(z, training=training)
-    dim = int(np.prod(gan.sample_shape))
+    dim = int(np.prod(gan.feature_shape))
     target, prediction = ops.reshape(target, (-1, dim)), ops.reshape(prediction, (-1, dim))
     # `huber` averages over the features; the sum keeps the scale of the
     # squared norm that it replaces, whatever the number of features.

@@ -262,8 +262,8 @@ def test_data_statistics_exclude_the_validation_split_tail():
 
 def test_noise_goes_through_noise_pairing_on_the_latents_stream():
     model = gan(seed=5)
-    assert isinstance(model.noise, keras_dde.layers.NoisePairing)
-    assert model.seed_generator is model.noise.seed_generator
+    assert isinstance(model.noise_pairing, keras_dde.layers.NoisePairing)
+    assert model.seed_generator is model.noise_pairing.seed_generator
     # One stream, saved once: no duplicated variable in the model's state.
     ids = [id(v) for v in model.non_trainable_variables]
     assert len(ids) == len(set(ids))

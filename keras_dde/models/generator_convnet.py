@@ -1,7 +1,7 @@
 import keras
 
-from keras_dde.models._image_shape import check_image_shape
-from keras_dde.models._image_shape import spatial_and_channels
+from keras_dde.models.checks.image_shape import check_image_shape
+from keras_dde.models.checks.image_shape import spatial_and_channels
 from keras_dde.models.energy_convnet import _check_filters
 from keras_dde.utils.validation import check_positive_int
 

@@ -7,8 +7,8 @@ from keras import ops
 from keras_dde import backend
 from keras_dde.layers.gaussian_log_density import GaussianLogDensity
 from keras_dde.models.dde_model import DDEModel
-from keras_dde.models.energy_checks import check_conditional_energy
-from keras_dde.models.multi_scale_density import MultiScaleDensity
+from keras_dde.models.checks.energy_network import check_conditional_energy
+from keras_dde.models.mixins.multi_scale_density import MultiScaleDensity
 from keras_dde.losses import multi_scale_score_matching
 from keras_dde.training.weight_averaging import WeightAveraging
 from keras_dde.utils.validation import check_sigma
@@ -45,7 +45,7 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
     `log_partition` estimates `log Z` at `sigma` (or, with `method="limit"`,
     at `sigma_max`, where `p_sigma` is close to `N(m, C + sigma_max^2 I)`),
     and `sample` anneals Langevin dynamics from `sigma_max` down to `sigma`
-    (`keras_dde.models.multi_scale_density`).
+    (`keras_dde.models.mixins.multi_scale_density`).
 
     With `gaussian_base=True` (default) the energy is
     `s(x, sigma) = network(x, log sigma) + log N(x; m, C + sigma^2 I)`, with
@@ -223,7 +223,7 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
         base = getattr(self, "base_density", None)  # None during DDEModel.__init__
         if base is not None and not base.built:
             base.build((None, int(np.prod(self._feature_shape))))
-        self.noise.build(input_shape)
+        self.noise_pairing.build(input_shape)
         self._build_density_state(self._feature_shape)
         if not getattr(self, "averaged_variables", None):
             # `weight_averaging` is unset while `DDEModel.__init__` runs.
@@ -324,7 +324,7 @@ class MultiScaleDDE(MultiScaleDensity, WeightAveraging, DDEModel):
     def compute_dde_loss(self, x, sample_weight=None, training=False):
         """Mean multi-scale score matching loss on fresh levels and noise."""
         dim = int(np.prod(self.feature_shape))
-        noisy, eps, log_sigma = self._noisy_levels(x, self.noise, self.target_fraction)
+        noisy, eps, log_sigma = self._noisy_levels(x, self.noise_pairing, self.target_fraction)
         sigma = ops.exp(log_sigma)
         joint = ops.concatenate(
             [ops.reshape(noisy, (-1, dim)), log_sigma[:, None]], axis=-1

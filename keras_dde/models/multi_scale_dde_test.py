@@ -8,7 +8,7 @@ from keras import ops
 import keras_dde
 from keras_dde.models.dde_model import DDEModel
 from keras_dde.models.multi_scale_dde import MultiScaleDDE
-from keras_dde.models.energy_checks import check_unconditional_energy
+from keras_dde.models.checks.energy_network import check_unconditional_energy
 from keras_dde.testing import run_model_saving_test
 from keras_dde.testing import run_serialization_test
 from keras_dde.testing.reference import exact_kde_log_density

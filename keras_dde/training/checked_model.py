@@ -21,7 +21,7 @@
 
 Its `compile` refuses the arguments such a model sets itself. A subclass
 writes `stateful_train_step(data)` and `stateful_test_step(data)` (run by
-`keras_dde.backend.StatefulTrainer` on every backend), `data_shape` and,
+`keras_dde.backend.StatefulTrainer` on every backend), `feature_shape` and,
 optionally, `_record_data_statistics`.
 """
 
@@ -55,7 +55,7 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
     """A `keras.Model` with checked `fit`/`evaluate` and a divergence guard."""
 
     @property
-    def data_shape(self):
+    def feature_shape(self):
         """The per-sample shape of the training data, or None if unknown."""
         raise NotImplementedError
 
@@ -77,7 +77,7 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
         """Array data is validated and cast to float32; datasets pass through."""
         if x is None or not is_array_like(x):
             return x
-        return self._prepare_data(check_data(x, name, self.data_shape), name)
+        return self._prepare_data(check_data(x, name, self.feature_shape), name)
 
     def _memmap_batches(self, x, y, kwargs):
         """A memory-mapped `x` as `MemmapBatches` (data larger than memory),

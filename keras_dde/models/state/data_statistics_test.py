@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import keras_dde
-from keras_dde.models import data_statistics
-from keras_dde.models.data_statistics import DataStatistics
+from keras_dde.models.state import data_statistics
+from keras_dde.models.state.data_statistics import DataStatistics
 from keras_dde.testing import random_mixture_energy
 
 

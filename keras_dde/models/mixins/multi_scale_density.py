@@ -22,8 +22,8 @@ import numpy as np
 from keras import ops
 
 from keras_dde import backend
-from keras_dde.models.normalized_density import DEFAULT_BATCH_SIZE
-from keras_dde.models.normalized_density import DEFAULT_IS_SAMPLES
+from keras_dde.models.mixins.normalized_density import DEFAULT_BATCH_SIZE
+from keras_dde.models.mixins.normalized_density import DEFAULT_IS_SAMPLES
 from keras_dde.partition.gaussian_proposal import GaussianProposal
 from keras_dde.partition.importance_sampling import importance_sampling
 from keras_dde.sampling.annealed_langevin import annealed_langevin

@@ -239,7 +239,7 @@ class DataStatistics(keras.layers.Layer):
 
     Example:
     ```python
-    from keras_dde.models.data_statistics import DataStatistics
+    from keras_dde.models.state.data_statistics import DataStatistics
 
     stats = DataStatistics()
     stats.build((None, 2))

@@ -16,11 +16,11 @@ import math
 import numpy as np
 from keras import ops
 
-from keras_dde.models.data_statistics import MAX_MIXTURE_DIM
-from keras_dde.models.data_statistics import MIXTURE_ROWS
-from keras_dde.models.data_statistics import DataStatistics
-from keras_dde.models.data_statistics import moments_of
-from keras_dde.models.log_partition_cache import LogPartitionCache
+from keras_dde.models.state.data_statistics import MAX_MIXTURE_DIM
+from keras_dde.models.state.data_statistics import MIXTURE_ROWS
+from keras_dde.models.state.data_statistics import DataStatistics
+from keras_dde.models.state.data_statistics import moments_of
+from keras_dde.models.state.log_partition_cache import LogPartitionCache
 from keras_dde.partition.annealed_importance_sampling import (
     annealed_importance_sampling,
 )
@@ -88,11 +88,13 @@ class NormalizedDensity:
     def set_data_statistics(self, data, sample_weight=None):
         """Records the mean and covariance of the training data.
 
-        `fit` calls this itself for array data, so that `log_partition`,
-        `log_prob` and `sample` need no data afterwards. For a
-        `tf.data.Dataset`, a `keras.utils.PyDataset` or another iterable of
-        batches (`x` or `(x, y[, sample_weight])`), which `fit` leaves alone,
-        call it once yourself: it makes one pass over the batches.
+        `fit` calls this itself, so that `log_partition`, `log_prob` and
+        `sample` need no data afterwards: on array data, and, when the model
+        has no statistics yet, on a `tf.data.Dataset` or a
+        `keras.utils.PyDataset` (one streaming pass before training). A
+        Python generator cannot be read twice, so `fit` leaves it alone:
+        call this once yourself on an iterable of batches (`x` or
+        `(x, y[, sample_weight])`), which it reads in one pass.
 
         The statistics are the non-trainable weights of the layer
         `data_statistics` (`data_mean`, `data_covariance`, diagonal above
