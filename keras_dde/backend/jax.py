@@ -19,7 +19,7 @@ from keras import StatelessScope
 from keras import distribution
 from keras import random
 
-from keras_dde.backend.model_kind import has_convolution  # noqa: F401 (re-exported)
+from keras_dde.backend.model_kind import has_convolution
 
 
 def enclosing_scope():

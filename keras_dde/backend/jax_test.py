@@ -50,7 +50,7 @@ def test_input_gradient_trains_under_keras_own_jax_trainer():
 
 def test_convolutional_models_keep_keras_loop_and_dense_ones_are_fused():
     import keras_dde
-    from keras_dde.backend.jax import has_convolution
+    from keras_dde.backend.model_kind import has_convolution
 
     conv = keras_dde.models.energy_convnet((8, 8, 1), filters=(4,), dense_width=8)
     mlp = keras_dde.models.energy_mlp(2, width=8, depth=1)
