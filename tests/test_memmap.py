@@ -34,6 +34,28 @@ def anonymous_rss():
     raise RuntimeError("no RssAnon")
 
 
+def peak_growth(run):
+    """`(run()'s result, seconds, peak anonymous RSS growth in bytes)`,
+    sampled every 5 ms on a thread while `run` works."""
+    peak, done = [anonymous_rss()], threading.Event()
+    before = peak[0]
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], anonymous_rss())
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    start = time.perf_counter()
+    try:
+        result = run()
+    finally:
+        done.set()
+        sampler.join()
+    return result, time.perf_counter() - start, peak[0] - before
+
+
 def worker(folder):
     import keras
 
@@ -56,24 +78,12 @@ def worker(folder):
     # Compile the steps first, on a slice of the file: the growth then
     # measures the data's share.
     dde.fit(x[: 8 * 4096], batch_size=4096, verbose=0)
-    peak, done = [anonymous_rss()], threading.Event()
-    before = peak[0]
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], anonymous_rss())
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    start = time.perf_counter()
-    history = dde.fit(x, batch_size=4096, epochs=1, verbose=0)
-    seconds = time.perf_counter() - start
-    done.set()
-    sampler.join()
+    history, seconds, growth = peak_growth(
+        lambda: dde.fit(x, batch_size=4096, epochs=1, verbose=0)
+    )
     mean, covariance = (np.asarray(m) for m in dde.data_statistics.moments())
     print(json.dumps({
-        "growth": peak[0] - before,
+        "growth": growth,
         "seconds": seconds,
         "loss": float(history.history["loss"][-1]),
         "count": float(keras.ops.convert_to_numpy(dde.data_statistics.count)),
@@ -192,28 +202,16 @@ def cli_worker(folder):
         write_normal(small, 2 * 32 * CLI_BATCH, CLI_FEATURES, seed=seed)
         code = cli.main(["train", small, "--out", os.path.join(folder, "warm"), *flags])
         assert code == 0, code
-    peak, done = [anonymous_rss()], threading.Event()
-    before = peak[0]
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], anonymous_rss())
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    start = time.perf_counter()
-    code = cli.main(["train", big, "--out", os.path.join(folder, "run"), *flags])
-    seconds = time.perf_counter() - start
-    done.set()
-    sampler.join()
+    code, seconds, growth = peak_growth(
+        lambda: cli.main(["train", big, "--out", os.path.join(folder, "run"), *flags])
+    )
     import keras
 
     model = keras.models.load_model(os.path.join(folder, "run", "model.keras"))
     mean, covariance = (np.asarray(m) for m in model.data_statistics.moments())
     print(json.dumps({
         "code": code,
-        "growth": peak[0] - before,
+        "growth": growth,
         "seconds": seconds,
         "count": float(keras.ops.convert_to_numpy(model.data_statistics.count)),
         "mean": mean.tolist(),
