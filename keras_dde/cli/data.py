@@ -9,7 +9,8 @@ from keras_dde.cli.parser import is_image_data
 from keras_dde.datasets import load_fashion_mnist
 from keras_dde.datasets import toy2d
 from keras_dde.datasets import toy2d_names
-from keras_dde.models.state.data_statistics import MomentAccumulator
+from keras_dde.models.state.data_statistics import moments_of
+from keras_dde.training.memmap_batches import MemmapBatches
 from keras_dde.utils.files import check_output_path
 from keras_dde.utils.validation import check_data
 
@@ -99,10 +100,7 @@ def data_covariance(data, chunk=65536):
     a memory-mapped file is read `chunk` rows at a time."""
     if not isinstance(data, np.memmap):
         return np.cov(data.reshape(len(data), -1), rowvar=False)
-    moments = MomentAccumulator()
-    for start in range(0, len(data), chunk):
-        rows = np.asarray(data[start : start + chunk])
-        moments.update(rows.reshape(len(rows), -1))
+    moments = moments_of(MemmapBatches(data, chunk))
     return moments.scatter / (moments.count - 1)
 
 
