@@ -17,9 +17,10 @@ Frechet distance of its penultimate (Dense 128) features to the real test set.
 With `--objective distillation` (needs `--sigma-max`) the EnergyGAN is
 distilled (issue 24): its teacher `MultiScaleDDE` trains first for
 `--teacher-fraction` of the budget, then its probability-flow ODE makes a
-bank of `--n-pairs` (z, x) pairs (`--ode-steps` Heun steps; `--bank-step
-tweedie` ends with Tweedie's full denoising step instead of `flow`'s half
-step), the generator (784 latents, one per pixel) warms up on it for
+bank of `--n-pairs` (z, x) pairs (`--ode-steps` Heun steps; `--ode-to-zero
+tweedie`, the `EnergyGAN` argument of that name, ends with Tweedie's full
+denoising step instead of the Euler half step; `--regression-decay-steps N`
+lowers the regression weight to 0 by a cosine over N generator steps), the generator (784 latents, one per pixel) warms up on it for
 `--warmup-steps`, and the GAN trains for what is left: all four count in the
 budget. The bank is scored like the samples (`teacher_ode`) and drawn too.
 The defaults of these flags are the best measured setting (run C2 in
@@ -295,21 +296,6 @@ def distilled_gan(x, budget_s, batch, sigma, sigma_max, time_weight, target_frac
             seed=seed, time_weight=time_weight, gaussian_base=False,
         )
 
-    if settings["bank_step"] == "tweedie":
-        # The bank's last step: Tweedie's full denoising step at sigma (the
-        # posterior mean) instead of `flow(to_zero=True)`'s half step, which
-        # leaves half of the off-manifold noise of an image at sigma.
-        def make_pairs(real_dde, n_pairs, latent_dim, seed, ode_steps):
-            z = np.random.default_rng(seed).standard_normal((n_pairs, latent_dim))
-            z = z.astype("float32")
-            dim = np_prod(real_dde.feature_shape)
-            x = real_dde.flow(z[:, :dim], ode_steps=ode_steps)
-            return z, np.concatenate([
-                keras.ops.convert_to_numpy(real_dde.denoise(x[i : i + 512]))
-                for i in range(0, len(x), 512)
-            ])
-
-        objectives.make_pairs = make_pairs
     teacher = dde(1)
     teacher.compile(optimizer=keras.optimizers.Adam(settings["teacher_lr"]),
                     steps_per_execution=1)
@@ -321,14 +307,22 @@ def distilled_gan(x, budget_s, batch, sigma, sigma_max, time_weight, target_frac
     # from the whole training set's Gaussian.
     teacher.set_data_statistics(x)
     latent_dim = max(settings["latent_dim"], int(np_prod(x.shape[1:])))
+    regression_weight = settings["regression_weight"]
+    if settings["regression_decay_steps"]:
+        # Hands the generator over to the score difference (DMD2 drops the
+        # regression): a cosine from the weight to 0 over these GAN steps.
+        regression_weight = keras.optimizers.schedules.CosineDecay(
+            regression_weight, settings["regression_decay_steps"]
+        )
     gan = keras_dde.EnergyGAN(
         keras_dde.models.generator_convnet(
             latent_dim, kernel_size=settings["generator_kernel"],
             activation=settings["generator_activation"],
         ),
         teacher, dde(2), dde_steps=dde_steps, seed=0, target_fraction=target_fraction,
-        objective="distillation", regression_weight=settings["regression_weight"],
+        objective="distillation", regression_weight=regression_weight,
         n_pairs=settings["n_pairs"], ode_steps=settings["ode_steps"],
+        ode_to_zero=settings["ode_to_zero"],
         warmup_steps=settings["warmup_steps"],
     )
     gan.compile(
@@ -516,9 +510,12 @@ def main(argv=None):
     parser.add_argument("--ode-steps", type=int, default=20)
     parser.add_argument("--warmup-steps", type=int, default=500)
     parser.add_argument("--regression-weight", type=float, default=0.1)
-    parser.add_argument("--bank-step", default="tweedie", choices=("half", "tweedie"),
+    parser.add_argument("--ode-to-zero", default="tweedie", choices=("euler", "tweedie"),
                         help="distillation: the bank's last step from sigma to 0, "
-                        "flow(to_zero=True)'s half step or Tweedie's full step")
+                        "the Euler half step or Tweedie's full step")
+    parser.add_argument("--regression-decay-steps", type=int, default=0,
+                        help="distillation: a cosine from --regression-weight to 0 "
+                        "over this many generator steps (0: constant)")
     parser.add_argument("--generator-activation", default="relu",
                         help="distillation: the generator's hidden activation")
     parser.add_argument("--generator-kernel", type=int, default=4,
@@ -573,7 +570,8 @@ def main(argv=None):
                     "regression_weight": args.regression_weight,
                     "generator_activation": args.generator_activation,
                     "generator_kernel": args.generator_kernel,
-                    "latent_dim": args.latent_dim, "bank_step": args.bank_step,
+                    "latent_dim": args.latent_dim, "ode_to_zero": args.ode_to_zero,
+                    "regression_decay_steps": args.regression_decay_steps,
                 }, tag=args.tag)
         return
     parser.error("pass --throughput or --gan")

@@ -5,8 +5,10 @@ picked here by `keras.backend.backend()`:
 
 - `input_gradient(fn, x)`: per-sample values of `fn(x)` and `d sum(fn(x)) / dx`,
   differentiable again (the denoising loss needs a second derivative).
-- `value_and_grad(loss_fn, variables)`: a scalar loss and its gradient with
-  respect to `variables`, for a train step written in stateful Keras style.
+- `value_and_grad(loss_fn, variables, has_aux=False)`: a scalar loss and its
+  gradient with respect to `variables`, for a train step written in stateful
+  Keras style; with `has_aux`, `loss_fn` returns `(loss, aux)` and so does
+  the first result, as in `jax.value_and_grad`.
 - `normal(shape, seed)`: `keras.random.normal`, but distinct on every
   `tf.distribute` replica (they share one seed state).
 - `inference()`: a context for inference methods, whose results must carry no

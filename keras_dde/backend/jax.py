@@ -78,13 +78,19 @@ def input_gradient(fn, x):
     return values, gradient
 
 
-def value_and_grad(loss_fn, variables):
+def value_and_grad(loss_fn, variables, has_aux=False):
     variables = list(variables)
     wrapped, write_back = _traced(loss_fn, variables)
-    grad_fn = jax.value_and_grad(wrapped, has_aux=True)
-    (loss, updates), grads = grad_fn([v.value for v in variables])
+
+    def loss_with_state(values):
+        out, updates = wrapped(values)
+        loss, aux = out if has_aux else (out, None)
+        return loss, (aux, updates)
+
+    grad_fn = jax.value_and_grad(loss_with_state, has_aux=True)
+    (loss, (aux, updates)), grads = grad_fn([v.value for v in variables])
     write_back(updates)
-    return loss, grads
+    return ((loss, aux) if has_aux else loss), grads
 
 
 def _runs_of_equal_shape(batches):

@@ -30,13 +30,14 @@ def input_gradient(fn, x):
     return values, tape.gradient(values, x)
 
 
-def value_and_grad(loss_fn, variables):
+def value_and_grad(loss_fn, variables, has_aux=False):
     with tf.GradientTape() as tape:
-        loss = loss_fn()
+        out = loss_fn()
+        loss = out[0] if has_aux else out
         # Per-replica means, scaled so that the optimizer's cross-replica sum
         # of gradients is the gradient of the global mean.
         scaled = loss / ops.cast(_num_replicas(), loss.dtype)
-    return loss, tape.gradient(scaled, variables)
+    return out, tape.gradient(scaled, variables)
 
 
 def normal(shape, seed, dtype=None):

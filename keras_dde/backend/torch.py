@@ -40,19 +40,20 @@ def input_gradient(fn, x):
 _recording = [0]
 
 
-def value_and_grad(loss_fn, variables):
+def value_and_grad(loss_fn, variables, has_aux=False):
     """`loss_fn()` and its gradient for `variables` (None where unused)."""
     variables = list(variables)
     _recording[0] += 1
     try:
         with torch.enable_grad():
-            loss = loss_fn()
+            out = loss_fn()
+            loss = out[0] if has_aux else out
             grads = torch.autograd.grad(
                 loss, [v.value for v in variables], allow_unused=True
             )
     finally:
         _recording[0] -= 1
-    return loss.detach(), list(grads)
+    return tree.map_structure(lambda t: t.detach(), out), list(grads)
 
 
 @contextlib.contextmanager

@@ -91,10 +91,16 @@ class EnergyGAN(CheckedModel):
             `MultiScaleDDE`s and a generator with at least one latent per
             feature (the pairing uses the first `d`), else "kl".
         regression_weight: float >= 0, the weight `lambda` of the
-            distillation's regression term.
+            distillation's regression term, or a
+            `keras.optimizers.schedules.LearningRateSchedule` of the
+            generator step that sets it at each step (e.g. a `CosineDecay`
+            that hands the generator over to the score difference).
         n_pairs: int, the size of the distillation's bank of ODE pairs.
         ode_steps: int, Heun steps of the teacher's ODE for the bank (on
             25gaussians its samples were as sharp at 20 steps as at 160).
+        ode_to_zero: "euler" (default) or "tweedie", the bank's last step
+            from `sigma` to 0 (`MultiScaleDDE.flow`'s `to_zero`): "euler"
+            is right for vectors; on images "tweedie" gave sharper targets.
         warmup_steps: int >= 0, "distillation"'s steps of the regression
             alone, once, before the first train step (`energy_gan_objectives.
             regression_warmup`: cheap, and the whole loss from scratch blurs).
@@ -142,6 +148,7 @@ class EnergyGAN(CheckedModel):
         regression_weight=0.3,
         n_pairs=32768,
         ode_steps=20,
+        ode_to_zero="euler",
         teacher_epochs=0,
         warmup_steps=4800,
         **kwargs,
@@ -152,7 +159,8 @@ class EnergyGAN(CheckedModel):
         )
         dde_steps = check_positive_int(dde_steps, "dde_steps")
         distillation = objectives.check_distillation_settings(
-            regression_weight, n_pairs, ode_steps, teacher_epochs, warmup_steps
+            regression_weight, n_pairs, ode_steps, ode_to_zero, teacher_epochs,
+            warmup_steps,
         )
         super().__init__(**kwargs)
         self.generator = generator
@@ -443,9 +451,13 @@ class EnergyGAN(CheckedModel):
                 "seed": self.seed,
                 "target_fraction": self.target_fraction,
                 "objective": self.objective,
-                "regression_weight": self.regression_weight,
+                # A float, or a schedule's serialized config.
+                "regression_weight": keras.saving.serialize_keras_object(
+                    self.regression_weight
+                ),
                 "n_pairs": self.n_pairs,
                 "ode_steps": self.ode_steps,
+                "ode_to_zero": self.ode_to_zero,
                 "teacher_epochs": self.teacher_epochs,
                 "warmup_steps": self.warmup_steps,
             }
@@ -455,7 +467,8 @@ class EnergyGAN(CheckedModel):
     @classmethod
     def from_config(cls, config):
         config = copy.deepcopy(config)
-        for key in ("generator", "real_dde", "fake_dde", "sigma_schedule"):
+        keys = ("generator", "real_dde", "fake_dde", "sigma_schedule", "regression_weight")
+        for key in keys:
             if config.get(key) is not None:
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)

@@ -25,8 +25,11 @@ denoisers `x + sigma^2 grad s`, in data units like the regression's residual
 sharpens, and alone it loses modes again. The second anchors every mode
 with the teacher's share: the ODE carries `N(m, C + sigma_max^2 I)` onto the
 teacher's density, and each `z` is pulled to its own mode. The regression
-weight `lambda` stays fixed throughout, as in DMD. The fake DDE starts from
-the teacher's weights (DMD) and then follows the generator.
+weight `lambda` stays fixed throughout by default, as in DMD (on the 2-D
+toys the score difference alone lost modes again); a Keras schedule of the
+generator step may lower it instead, so that the score difference, which
+can sharpen beyond the bank, takes over once the modes are placed. The fake
+DDE starts from the teacher's weights (DMD) and then follows the generator.
 
 Two choices make the generator's samples as sharp as the data's:
 
@@ -35,7 +38,9 @@ Two choices make the generator's samples as sharp as the data's:
   the score difference, whose minimum is `q = p`, then pulls against the
   regression. The last step to `sigma = 0` removes that spread to first
   order in `sigma^2` (Tweedie's full step would overshoot: it gives the
-  posterior mean).
+  posterior mean). On images, whose noise at `sigma` lies mostly off the
+  data's manifold, the half step leaves half of it as speckle, and
+  `ode_to_zero="tweedie"` (the full step) gave sharper targets.
 - The regression is robust (Huber) rather than squared. The flow map is
   smooth inside a mode and steep between modes; a smooth generator cannot
   follow the steep parts, and the squared loss then fits their mean, which
@@ -57,6 +62,7 @@ import numpy as np
 from keras import ops
 
 from keras_dde import backend
+from keras_dde.models.mixins.multi_scale_density import TO_ZERO_STEPS
 from keras_dde.models.multi_scale_dde import MultiScaleDDE
 from keras_dde.utils.validation import check_positive_int
 from keras_dde.utils.validation import is_array_like
@@ -117,11 +123,16 @@ def resolve_train_real(train_real, objective):
 
 
 def check_regression_weight(value):
+    """A float >= 0, or a Keras schedule of the generator step."""
+    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
         value >= 0 and math.isfinite(value)
     ):
         raise ValueError(
-            f"`regression_weight` must be a finite number >= 0; received {value!r}."
+            "`regression_weight` must be a finite number >= 0 or a "
+            "`keras.optimizers.schedules.LearningRateSchedule` of the generator "
+            f"step; received {value!r}."
         )
     return float(value)
 
@@ -168,12 +179,12 @@ def check_feature_shape(x, feature_shape):
         )
 
 
-def make_pairs(real_dde, n_pairs, latent_dim, seed, ode_steps):
+def make_pairs(real_dde, n_pairs, latent_dim, seed, ode_steps, to_zero="euler"):
     """`(z, T(z))`: `n_pairs` latents and the teacher's ODE samples of them."""
     dim = int(np.prod(real_dde.feature_shape))
     z = np.random.default_rng(seed).standard_normal((n_pairs, latent_dim))
     z = z.astype("float32")
-    return z, real_dde.flow(z[:, :dim], ode_steps=ode_steps, to_zero=True)
+    return z, real_dde.flow(z[:, :dim], ode_steps=ode_steps, to_zero=to_zero)
 
 
 def add_pair_bank(gan):
@@ -220,7 +231,8 @@ def prepare_distillation(gan, x, batch_size=None):
         )
     warm_start_fake(gan.real_dde, gan.fake_dde)
     latents, samples = make_pairs(
-        gan.real_dde, gan.n_pairs, gan.latent_dim, gan.seed, gan.ode_steps
+        gan.real_dde, gan.n_pairs, gan.latent_dim, gan.seed, gan.ode_steps,
+        gan.ode_to_zero,
     )
     gan.pair_latents.assign(latents)
     gan.pair_samples.assign(samples)
@@ -297,21 +309,31 @@ def regression_loss(gan, index, training=True):
     return ops.mean(keras.losses.huber(target, prediction, huber_delta(gan))) * dim
 
 
+def regression_weight_now(gan):
+    """`lambda` at this generator step (a schedule's value, or the float)."""
+    weight = gan.regression_weight
+    if isinstance(weight, keras.optimizers.schedules.LearningRateSchedule):
+        return ops.cast(weight(gan.generator_optimizer.iterations), "float32")
+    return weight
+
+
 def distillation_update(gan, batch_size):
     """One generator update of the whole loss; returns `(dm, regression)`."""
-    weight = gan.regression_weight
+    weight = regression_weight_now(gan)
     variables = gan.generator.trainable_variables
     index = pair_indices(gan, batch_size)
-    regression = regression_loss(gan, index)
 
     def loss_fn():
-        return distribution_matching_loss(gan, batch_size) + weight * (
-            regression_loss(gan, index)
-        )
+        dm = distribution_matching_loss(gan, batch_size)
+        regression = regression_loss(gan, index)
+        # The terms come back as the aux: no second generator pass for them.
+        return dm + weight * regression, (dm, regression)
 
-    total, grads = backend.value_and_grad(loss_fn, variables)
+    (_, (dm, regression)), grads = backend.value_and_grad(
+        loss_fn, variables, has_aux=True
+    )
     gan.optimizer.apply(grads, variables)
-    return total - weight * regression, regression
+    return dm, regression
 
 
 def regression_warmup(gan, steps, batch_size, learning_rate=WARMUP_LEARNING_RATE):
@@ -352,9 +374,14 @@ def distillation_losses(gan, batch_size):
 
 
 def check_distillation_settings(
-    regression_weight, n_pairs, ode_steps, teacher_epochs, warmup_steps
+    regression_weight, n_pairs, ode_steps, ode_to_zero, teacher_epochs, warmup_steps
 ):
     """The distillation's settings, checked, as a dict of attribute names."""
+    if ode_to_zero not in TO_ZERO_STEPS:
+        raise ValueError(
+            f"`ode_to_zero` must be one of {', '.join(map(repr, TO_ZERO_STEPS))}; "
+            f"received {ode_to_zero!r}."
+        )
     for name, value in (("teacher_epochs", teacher_epochs),
                         ("warmup_steps", warmup_steps)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (
@@ -365,6 +392,7 @@ def check_distillation_settings(
         "regression_weight": check_regression_weight(regression_weight),
         "n_pairs": check_positive_int(n_pairs, "n_pairs"),
         "ode_steps": check_positive_int(ode_steps, "ode_steps"),
+        "ode_to_zero": ode_to_zero,
         "teacher_epochs": int(teacher_epochs),
         "warmup_steps": int(warmup_steps),
     }

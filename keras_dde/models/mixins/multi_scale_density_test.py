@@ -72,6 +72,23 @@ def test_flow_to_zero_takes_the_first_order_step_to_the_data():
     assert abs(scale - TAU) < 5e-4 < abs(TAU**2 / math.sqrt(variance) - TAU)
 
 
+def test_flow_to_zero_tweedie_takes_the_full_step_to_the_posterior_mean():
+    # Tweedie's step `x + sigma^2 grad s` scales `x - MU` by `TAU^2 /
+    # (TAU^2 + sigma^2)`: the flow's spread `sqrt(TAU^2 + sigma^2)` becomes
+    # `TAU^2 / sqrt(TAU^2 + sigma^2)`, below the data's TAU.
+    model = exact_model(sigma=0.3)
+    u = np.random.default_rng(0).standard_normal((100, 2)).astype("float32")
+    variance = TAU**2 + 0.09
+    np.testing.assert_allclose(
+        model.flow(u, to_zero="tweedie"), MU + TAU**2 / math.sqrt(variance) * u,
+        atol=3e-3,
+    )
+    np.testing.assert_array_equal(model.flow(u, to_zero="euler"),
+                                  model.flow(u, to_zero=True))
+    with pytest.raises(ValueError, match='`to_zero` must be False, True'):
+        model.flow(u, to_zero="half")
+
+
 def test_sample_ode_has_the_smoothed_moments():
     samples = exact_model().sample(4000, method="ode", seed=1)
     assert samples.shape == (4000, 2)
