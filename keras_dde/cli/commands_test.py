@@ -387,7 +387,7 @@ def test_gan_memory_maps_a_large_npy_file(tmp_path, capsys, monkeypatch, flags):
                         lambda gan, steps, batch_size: None)
     monkeypatch.setattr(
         energy_gan_objectives, "make_pairs",
-        lambda real_dde, n_pairs, latent_dim, seed, ode_steps: (
+        lambda real_dde, n_pairs, latent_dim, seed, ode_steps, to_zero: (
             np.zeros((n_pairs, latent_dim), "float32"),
             np.zeros((n_pairs, 2), "float32"),
         ),
