@@ -126,7 +126,9 @@ def array_batches(x, y=None, sample_weight=None, batch_size=32, shuffle=True):
     Every epoch (every iteration of the dataset) visits each sample once:
     `len(x) // batch_size` full batches, then the remainder, in a fresh
     random order when `shuffle` (one `tf.random.shuffle` of the indices per
-    epoch, as Keras's array adapter does), in order otherwise. Unlike
+    epoch, as Keras's array adapter does: from the same global seed, the
+    same order; after `keras.utils.set_random_seed`, every epoch draws that
+    same order, in both), in order otherwise. Unlike
     Keras's adapter, the batches are gathered on the consumer's thread,
     without a parallel map or prefetching: a DDE step is small, and on a
     machine with few cores those threads slow the step they feed.
@@ -144,8 +146,10 @@ def array_batches(x, y=None, sample_weight=None, batch_size=32, shuffle=True):
 
     Example:
     ```python
+    from keras_dde.backend.tensorflow import array_batches
+
     batches = array_batches(np.zeros((100, 2), "float32"), batch_size=32)
-    [len(b[0]) for b in batches]  # [32, 32, 32, 4]
+    [len(batch) for batch in batches]  # [32, 32, 32, 4]
     ```
     """
     count = len(x)
