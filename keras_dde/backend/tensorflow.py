@@ -6,6 +6,10 @@ batch, and the optimizer *sums* the replicas' gradients. Each replica's mean
 loss is therefore scaled by `1 / num_replicas` before differentiating (as
 Keras's own `train_step` does), so the summed gradient is the gradient of the
 global-batch mean.
+
+`fit` on in-memory arrays reads them through `array_batches`, the batches of
+Keras's array adapter without its parallel map and prefetch threads (on a
+small CPU those threads slow the step they feed).
 """
 
 import contextlib
