@@ -15,8 +15,10 @@ picked here by `keras.backend.backend()`:
   autograd graph (`torch.no_grad()` on PyTorch, except inside a recorded
   loss; nothing elsewhere).
 - `StatefulTrainer`: a mixin that runs such a stateful `train_step(data)` /
-  `test_step(data)` under the backend's trainer (JAX threads explicit state;
-  PyTorch runs eagerly, `steps_per_execution` steps per call).
+  `test_step(data)` under the backend's trainer (JAX threads explicit state
+  and fuses `steps_per_execution` steps per jitted call; PyTorch runs eagerly,
+  `steps_per_execution` steps per call; TensorFlow reads in-memory arrays
+  through a lean `tf.data` pipeline).
 """
 
 import keras

@@ -21,6 +21,9 @@ from keras import random
 
 from keras_dde.backend.model_kind import has_convolution
 
+# Conv steps per jitted call (unrolled, not scanned: see `make_train_function`).
+CONV_STEPS_PER_CALL = 8
+
 
 def enclosing_scope():
     """The `keras.StatelessScope` in effect (Keras's or ours), or None.
@@ -155,9 +158,13 @@ class StatefulTrainer:
         shaped batches are stacked and scanned in one call instead (one
         compilation per run length); a lone ragged batch runs on its own.
 
-        Models with convolutions keep Keras's loop: XLA's CPU backend runs
+        Models with convolutions are not scanned: XLA's CPU backend runs
         convolutions inside a scan's loop body ~15x slower than in a step
-        jitted alone (`benchmarks/results/images_throughput.md`).
+        jitted alone (`benchmarks/results/images_throughput.md`). Their steps
+        are unrolled instead, `CONV_STEPS_PER_CALL` per jitted call (one
+        dispatch for several steps, each compiled as a step alone is; the
+        compilation grows with the count): 0.82x the hand-jitted step at 1,
+        0.91x at 4, 0.95x at 8 (`benchmarks/results/ceilings.md`).
         """
         if self.train_function is not None and not force:
             return
@@ -167,11 +174,38 @@ class StatefulTrainer:
             or self.run_eagerly
             or not self.jit_compile
             or distribution.distribution() is not None
-            or has_convolution(self)
         ):
             return
         steps = self.steps_per_execution
         single_step = jax.jit(self.train_step, donate_argnums=0)
+        if has_convolution(self):
+            if CONV_STEPS_PER_CALL <= 1:
+                return
+            block, block_length = self._unrolled_steps(), CONV_STEPS_PER_CALL
+        else:
+            block, block_length = self._scanned_steps(), steps
+
+        def train_function(state, iterator):
+            batches = list(itertools.islice(iterator, steps))
+            if not batches:
+                raise StopIteration
+            logs = None
+            for run in _runs_of_equal_shape(batches):
+                for start in range(0, len(run), block_length):
+                    group = run[start : start + block_length]
+                    if len(group) == 1:
+                        logs, state = single_step(state, group[0])
+                    else:
+                        stacked = jax.tree_util.tree_map(
+                            lambda *leaves: np.stack(leaves), *group
+                        )
+                        logs, state = block(state, stacked)
+            return logs, state
+
+        self.train_function = train_function
+
+    def _scanned_steps(self):
+        """A jitted `lax.scan` of `train_step` over stacked batches."""
 
         def scan_steps(state, stacked_data):
             def body(state, data):
@@ -181,24 +215,20 @@ class StatefulTrainer:
             state, logs = jax.lax.scan(body, state, stacked_data)
             return jax.tree_util.tree_map(lambda value: value[-1], logs), state
 
-        fused_steps = jax.jit(scan_steps, donate_argnums=0)
+        return jax.jit(scan_steps, donate_argnums=0)
 
-        def train_function(state, iterator):
-            batches = list(itertools.islice(iterator, steps))
-            if not batches:
-                raise StopIteration
-            logs = None
-            for group in _runs_of_equal_shape(batches):
-                if len(group) == 1:
-                    logs, state = single_step(state, group[0])
-                else:
-                    stacked = jax.tree_util.tree_map(
-                        lambda *leaves: np.stack(leaves), *group
-                    )
-                    logs, state = fused_steps(state, stacked)
+    def _unrolled_steps(self):
+        """A jitted Python loop of `train_step` over stacked batches: one
+        dispatch for several conv steps, each compiled as a step alone is."""
+
+        def unrolled_steps(state, stacked_data):
+            count = jax.tree_util.tree_leaves(stacked_data)[0].shape[0]
+            for index in range(count):
+                data = jax.tree_util.tree_map(lambda leaf: leaf[index], stacked_data)
+                logs, state = self.train_step(state, data)
             return logs, state
 
-        self.train_function = train_function
+        return jax.jit(unrolled_steps, donate_argnums=0)
 
 
 def normal(shape, seed, dtype=None):
