@@ -5,7 +5,8 @@ accepts only `steps_per_execution=1`. Here the input gradient switches
 autograd back on for itself (`score()` and the test loss work anywhere), the
 train step runs under `no_grad` except where `value_and_grad` records a graph
 (so optimizer updates and metrics build none), and `StatefulTrainer` runs
-`steps_per_execution` steps per call as a plain loop.
+`steps_per_execution` steps per call as a plain loop, computing the logs
+(the trackers' `result()`) of the last step only, the one Keras keeps.
 """
 
 import contextlib
@@ -89,6 +90,20 @@ def _partial_last_execution_expected(model, steps):
         yield
 
 
+@contextlib.contextmanager
+def _discarding_step_logs(model):
+    """Steps here return no logs (`CheckedModel._logs`).
+
+    Keras keeps only the last step's logs of an execution; the trackers'
+    `result()` of the others would run eagerly for nothing.
+    """
+    model._discards_step_logs = True
+    try:
+        yield
+    finally:
+        model._discards_step_logs = False
+
+
 def _stack_outputs(outputs):
     """Concatenates per-batch predict outputs along the batch axis."""
     if len(outputs) == 1:
@@ -156,9 +171,11 @@ class StatefulTrainer:
         self._check_eager()
 
         def train_function(batches):
-            for data in batches:
-                logs = self.train_step(data)
-            return logs
+            *earlier, last = batches
+            with _discarding_step_logs(self):
+                for data in earlier:
+                    self.train_step(data)
+            return self.train_step(last)
 
         self.train_function = train_function
         return train_function
@@ -169,9 +186,11 @@ class StatefulTrainer:
         self._check_eager()
 
         def test_function(batches):
-            for data in batches:
-                logs = self.test_step(data)
-            return logs
+            *earlier, last = batches
+            with _discarding_step_logs(self):
+                for data in earlier:
+                    self.test_step(data)
+            return self.test_step(last)
 
         self.test_function = test_function
         return test_function

@@ -305,7 +305,7 @@ class DDEModel(NormalizedDensity, CheckedModel):
 
     def _update_loss(self, loss, x):
         self.loss_tracker.update_state(loss, sample_weight=ops.shape(x)[0])
-        return {"loss": self.loss_tracker.result()}
+        return self._logs()
 
     @property
     def metrics(self):

@@ -361,9 +361,6 @@ class EnergyGAN(CheckedModel):
         self.fake_loss_tracker.update_state(self.fake_dde.compute_dde_loss(samples))
         return self._logs()
 
-    def _logs(self):
-        return {m.name: m.result() for m in self.metrics}
-
     @property
     def metrics(self):
         trackers = [self.generator_loss_tracker, self.fake_loss_tracker]

@@ -21,8 +21,8 @@
 
 Its `compile` refuses the arguments such a model sets itself. A subclass
 writes `stateful_train_step(data)` and `stateful_test_step(data)` (run by
-`keras_dde.backend.StatefulTrainer` on every backend), `feature_shape` and,
-optionally, `_record_data_statistics`.
+`keras_dde.backend.StatefulTrainer` on every backend), which return
+`self._logs()`, `feature_shape` and, optionally, `_record_data_statistics`.
 """
 
 import os
@@ -58,6 +58,20 @@ class CheckedModel(backend.StatefulTrainer, keras.Model):
     def feature_shape(self):
         """The per-sample shape of the training data, or None if unknown."""
         raise NotImplementedError
+
+    # True while a trainer runs steps whose logs it discards (PyTorch: all
+    # but the last of `steps_per_execution` steps); see `_logs`.
+    _discards_step_logs = False
+
+    def _logs(self):
+        """A train or test step's logs: each tracker's `result()`.
+
+        Empty for a step whose logs the trainer discards: on eager PyTorch
+        every `result()` runs (and costs) even when no one reads it.
+        """
+        if self._discards_step_logs:
+            return {}
+        return {m.name: m.result() for m in self.metrics}
 
     def _prepare_data(self, x, name):
         """Hook: array data after validation (e.g. build the model for it)."""
