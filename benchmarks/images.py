@@ -20,9 +20,9 @@ distilled (issue 24): its teacher `MultiScaleDDE` trains first for
 bank of `--n-pairs` (z, x) pairs (`--ode-steps` Heun steps; `--ode-to-zero
 tweedie`, the `EnergyGAN` argument of that name, ends with Tweedie's full
 denoising step instead of the Euler half step; `--regression-decay-steps N`
-lowers the regression weight to 0 by a cosine over N generator steps), the generator (784 latents, one per pixel) warms up on it for
-`--warmup-steps`, and the GAN trains for what is left: all four count in the
-budget. The bank is scored like the samples (`teacher_ode`) and drawn too.
+lowers the regression weight to 0 by a cosine over N generator steps), the
+generator (784 latents, one per pixel) warms up on it for `--warmup-steps`,
+and the GAN trains for what is left: all four count in the budget. The bank is scored like the samples (`teacher_ode`) and drawn too.
 The defaults of these flags are the best measured setting (run C2 in
 `benchmarks/results/images_gan.md`).
 

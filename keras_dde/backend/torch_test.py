@@ -93,7 +93,7 @@ def test_inference_inside_a_recorded_loss_keeps_its_graph():
     assert any(float(g.abs().sum()) > 0 for g in grads)
 
 
-def _fit_logs(model, x, steps_per_execution, **fit_kwargs):
+def _fit_logs(model, x, **fit_kwargs):
     """`fit`'s History and the logs each `on_train_batch_end` saw."""
     batch_logs = {}
     callback = keras.callbacks.LambdaCallback(
@@ -134,7 +134,7 @@ def test_logs_of_several_steps_per_call_are_those_of_one_step_per_call(kind):
                 dde_optimizer=keras.optimizers.Adam(1e-3),
                 steps_per_execution=steps_per_execution,
             )
-        history, batch_logs = _fit_logs(model, x, steps_per_execution, epochs=2)
+        history, batch_logs = _fit_logs(model, x, epochs=2)
         evaluated = model.evaluate(x, batch_size=64, verbose=0, return_dict=True)
         runs[steps_per_execution] = history, batch_logs, evaluated
     (history_1, logs_1, evaluated_1), (history_4, logs_4, evaluated_4) = (
