@@ -23,7 +23,8 @@ denoising step instead of the Euler half step; `--regression-decay-steps N`
 lowers the regression weight to 0 by a cosine over N generator steps), the
 generator (784 latents, one per pixel) warms up on it for `--warmup-steps`,
 and the GAN trains for what is left: all four count in the budget. The bank
-is scored like the samples (`teacher_ode`) and drawn too. The defaults of these flags are the best measured setting (run C2 in
+is scored like the samples (`teacher_ode`) and drawn too. The defaults of
+these flags are the best measured setting (run C2 in
 `benchmarks/results/images_gan.md`).
 
     python benchmarks/images.py --gan --budget 900 --sigma 0.5 --sigma-max 2 --target-fraction 0.05 --models energy_gan --objective distillation --out <dir>
