@@ -22,16 +22,17 @@ class EnergyGAN(CheckedModel):
 
     Two objectives (`keras_dde.models.energy_gan_objectives`). With
     `objective="distillation"`, the default for two `MultiScaleDDE`s, the
-    fitted real DDE is a frozen teacher: `fit` makes a bank of `n_pairs`
-    pairs `(z, x)` once, `x` the teacher's probability-flow ODE started from
-    `z` and continued to `sigma = 0` (`MultiScaleDDE.flow(to_zero=True)`),
-    starts `fake_dde` from the teacher's weights, and each train step
-    updates `G` on `mean sigma_i^2 (s_fake - s_real)(x~)` (fresh latents,
-    levels as in step 2 below) plus `regression_weight` times a Huber
-    distance `sum_k huber(G(z)_k - x_k)` (threshold: the teacher's `sigma`)
-    on a minibatch of the bank, then `fake_dde` as in step 3. The regression anchors every mode with the teacher's mass; the
-    score difference sharpens (25gaussians at sigma 0.05:
-    `benchmarks/results/energy_gan_distillation.md`).
+    fitted real DDE is the teacher (frozen unless `train_real=True`): `fit`
+    makes a bank of `n_pairs` pairs `(z, x)` once, `x` the teacher's
+    probability-flow ODE started from `z` and continued to `sigma = 0`
+    (`MultiScaleDDE.flow(to_zero=True)`), starts `fake_dde` from the
+    teacher's weights, and each train step updates `G` on `mean sigma_i^2
+    (s_fake - s_real)(x~)` (fresh latents, levels as in step 2 below) plus
+    `regression_weight` times a Huber distance `sum_k huber(G(z)_k - x_k)`
+    (threshold: the teacher's `sigma`) on a minibatch of the bank, then
+    `fake_dde` as in step 3. The regression anchors every mode with the
+    teacher's mass; the score difference sharpens (25gaussians at sigma
+    0.05: `benchmarks/results/energy_gan_distillation.md`).
 
     With `objective="kl"` (the seed's; the default for `DDEModel`s), `G`
     minimises `KL(q~ || p~)` between the Gaussian-smoothed
@@ -69,8 +70,10 @@ class EnergyGAN(CheckedModel):
             are on the benchmarks page of the docs).
         dde_steps: int, `fake_dde` updates per generator update.
         train_real: bool, or None (True for "kl", False for
-            "distillation", whose teacher must stay frozen); False keeps a
-            pretrained `real_dde` frozen.
+            "distillation"); False keeps a pretrained `real_dde` frozen.
+            With "distillation", True fits the teacher on the data at
+            every step, so the score difference sharpens past the bank,
+            which stays as `fit` first made it.
         allow_different_sigma: bool; by default both DDEs must share sigma.
         sigma_schedule: optional noise-level schedule, a Keras
             learning-rate schedule of the generator step such as

@@ -1,4 +1,4 @@
-"""`EnergyGAN(objective="distillation")`: a frozen teacher, ODE pairs, checks.
+"""`EnergyGAN(objective="distillation")`: the teacher, ODE pairs, checks.
 
 The known answer: a teacher whose energy is the exact smoothed Gaussian
 `N(MU, (TAU^2 + sigma^2) I)` (data with those exact moments), so the bank's
@@ -77,8 +77,6 @@ def test_the_default_objective_follows_the_ddes():
          ValueError, "`objective`"),
         (lambda: EnergyGAN(linear_generator(1), msdde(), msdde(1),
                            objective="distillation"), ValueError, "latent_dim"),
-        (lambda: EnergyGAN(linear_generator(), msdde(), msdde(1), train_real=True),
-         ValueError, "train_real"),
         (lambda: EnergyGAN(linear_generator(), msdde(), msdde(1, sigma_max=3.0)),
          ValueError, "sigma_max"),
         (lambda: EnergyGAN(
@@ -189,6 +187,29 @@ def test_distillation_trains_the_generator_only_and_survives_saving(tmp_path):
     # The loaded bank is kept: training resumes without a fitted-teacher check.
     history = loaded.fit(x, batch_size=64, epochs=1, verbose=0)
     assert np.isfinite(history.history["regression_loss"]).all()
+
+
+def test_train_real_goes_on_fitting_the_teacher_and_keeps_the_bank():
+    # The bank is the flow of the teacher as `fit` found it; with
+    # `train_real=True` the teacher then trains on the data at every step.
+    x = data()
+    teacher = fitted_teacher(x)
+    teacher_weights = [np.array(w) for w in teacher.network.trainable_weights]
+    keras.utils.set_random_seed(1)
+    gan = compiled(EnergyGAN(keras_dde.models.generator_mlp(3, 2, width=16, depth=1),
+                             teacher, msdde(1), n_pairs=64, ode_steps=4,
+                             warmup_steps=0, seed=2, train_real=True))
+    assert gan.train_real
+    objectives.prepare_distillation(gan, x, 64)
+    z = ops.convert_to_numpy(gan.pair_latents)[:, :2]
+    bank = teacher.flow(z, ode_steps=4, to_zero=True)
+    history = gan.fit(x, batch_size=64, epochs=2, verbose=0)
+    assert np.isfinite(history.history["real_dde_loss"]).all()
+    assert all(not np.allclose(old, ops.convert_to_numpy(new))
+               for old, new in zip(teacher_weights, teacher.network.trainable_weights))
+    np.testing.assert_allclose(ops.convert_to_numpy(gan.pair_samples), bank, atol=1e-5)
+    assert not np.allclose(teacher.flow(z, ode_steps=4, to_zero=True), bank, atol=1e-4)
+    assert EnergyGAN.from_config(gan.get_config()).train_real
 
 
 def test_config_round_trip_keeps_the_objective():

@@ -8,11 +8,12 @@ the smoothed densities of its samples and of the data, through the loss
 mode-seeking: a mode the generator does not reach adds almost nothing to it.
 
 `"distillation"` (distribution-matching distillation, Yin et al., 2024): the
-real `MultiScaleDDE` is a fitted, frozen teacher; a bank of pairs `(z_j,
-x_j)` is made once, `x_j = T(z_j)` the teacher's deterministic sampler: the
-probability-flow ODE started at `m + L z_j[:d]` (`L L^T = C + sigma_max^2
-I`) and run down to `sigma`, then one Euler step in `t = sigma^2` on to
-`sigma = 0` (`MultiScaleDDE.flow(to_zero=True)`). The generator's loss is
+real `MultiScaleDDE` is a fitted teacher (frozen unless `train_real=True`);
+a bank of pairs `(z_j, x_j)` is made once, `x_j = T(z_j)` the teacher's
+deterministic sampler: the probability-flow ODE started at `m + L z_j[:d]`
+(`L L^T = C + sigma_max^2 I`) and run down to `sigma`, then one Euler step
+in `t = sigma^2` on to `sigma = 0` (`MultiScaleDDE.flow(to_zero=True)`).
+The generator's loss is
 
     mean_i sigma_i^2 (s_fake - s_real)(x~_i)
         +  lambda mean_j sum_k huber_delta(G(z_j)_k - x_jk)
@@ -112,14 +113,15 @@ def resolve_objective(objective, real_dde, fake_dde, latent_dim, feature_shape):
 
 
 def resolve_train_real(train_real, objective):
-    """`train_real`: None is True for "kl", False for "distillation"."""
-    distilling = objective == "distillation"
-    if distilling and train_real:
-        raise ValueError(
-            "`objective='distillation'` keeps the fitted `real_dde` frozen "
-            "(its ODE pairs are made once): drop `train_real=True`."
-        )
-    return (not distilling) if train_real is None else bool(train_real)
+    """`train_real`: None is True for "kl", False for "distillation".
+
+    With "distillation" and `train_real=True` the teacher goes on fitting the
+    data during the GAN, so the score difference sharpens with it; the bank
+    of ODE pairs stays as it was made, from the teacher at `fit`'s start.
+    """
+    if train_real is None:
+        return objective != "distillation"
+    return bool(train_real)
 
 
 def check_regression_weight(value):
