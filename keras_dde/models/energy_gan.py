@@ -187,7 +187,9 @@ class EnergyGAN(CheckedModel):
             objective, real_dde, fake_dde, self.latent_dim, self.feature_shape
         )
         self.train_real = objectives.resolve_train_real(train_real, self.objective)
-        check_sigma_schedule(sigma_schedule, self.train_real, allow_different_sigma)
+        check_sigma_schedule(
+            sigma_schedule, self.train_real, allow_different_sigma, self.objective
+        )
         for name, value in distillation.items():  # regression_weight, ...
             setattr(self, name, value)
         if self.objective == "distillation":

@@ -79,6 +79,10 @@ def test_the_default_objective_follows_the_ddes():
                            objective="distillation"), ValueError, "latent_dim"),
         (lambda: EnergyGAN(linear_generator(), msdde(), msdde(1, sigma_max=3.0)),
          ValueError, "sigma_max"),
+        (lambda: EnergyGAN(linear_generator(), msdde(), msdde(1), train_real=True,
+                           sigma_schedule=keras_dde.schedules.GeometricSigmaDecay(
+                               1.0, 0.1, 0.5, 10)),
+         ValueError, "`sigma_schedule` is a setting of `objective='kl'`"),
         (lambda: EnergyGAN(
             linear_generator(), msdde(),
             keras_dde.DDEModel(keras_dde.models.energy_mlp(2, width=8), sigma=SIGMA),

@@ -74,10 +74,16 @@ def check_gan_arguments(
         )
 
 
-def check_sigma_schedule(schedule, train_real, allow_different_sigma):
+def check_sigma_schedule(schedule, train_real, allow_different_sigma, objective="kl"):
     """Raises unless `schedule` is a serializable schedule both DDEs follow."""
     if schedule is None:
         return
+    if objective == "distillation":
+        raise ValueError(
+            "`sigma_schedule` is a setting of `objective='kl'`: distillation's "
+            "bank and regression are made at the teacher's fixed `sigma`. Drop "
+            "it, or pass `objective='kl'`."
+        )
     if not callable(schedule) or not hasattr(schedule, "get_config"):
         raise TypeError(
             "`sigma_schedule` must be a serializable schedule of the step "
