@@ -25,7 +25,7 @@ lowers the regression weight to 0 by a cosine over N generator steps;
 generator (784 latents, one per pixel) warms up on it for `--warmup-steps`,
 and the GAN trains for what is left: all four count in the budget. The bank
 is scored like the samples (`teacher_ode`) and drawn too. The defaults of
-these flags are the best measured setting (runs F1, G1 and G2 in
+these flags are the best measured setting (runs F1, G1, G2 and H3 in
 `benchmarks/results/images_gan.md`; `--no-train-real --teacher-fraction 0.3
 --regression-decay-steps 0` gives the frozen teacher of run C2).
 
