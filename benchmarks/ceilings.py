@@ -38,6 +38,7 @@ PyTorch runs with `OMP_NUM_THREADS=1` (`--torch-threads`), as the test suite.
     python benchmarks/ceilings.py --output /tmp/ceilings.md   # + .json
     python benchmarks/ceilings.py --backend jax --steps dde conv
     python benchmarks/ceilings.py --quick     # smoke run, about a minute per backend
+    python benchmarks/ceilings.py --backend tensorflow --steps conv --timed-steps conv=256
 
 `benchmarks/results/ceilings.md` records the runs, with their load.
 """
@@ -525,13 +526,16 @@ def make_loop(name, step, model):
     raise ValueError(name)
 
 
-def run_backend(backend, steps, rounds, quick):
-    """Runs in a process whose KERAS_BACKEND is `backend`; returns the figures."""
+def run_backend(backend, steps, rounds, quick, timed_steps=None):
+    """Runs in a process whose KERAS_BACKEND is `backend`; returns the figures.
+
+    `timed_steps`: {step: steps per timed run}, overriding `TIMED_STEPS`.
+    """
     import numpy as np
 
     results = {}
     for step in steps:
-        n_steps = (QUICK_STEPS if quick else TIMED_STEPS)[step]
+        n_steps = (QUICK_STEPS if quick else {**TIMED_STEPS, **(timed_steps or {})})[step]
         batch = BATCH[step]
         x = data_for(step, n_steps)
         variants = {"fit": {}, **fit_variants(backend, step)}
@@ -609,13 +613,24 @@ def main():
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 round, few steps")
     parser.add_argument("--torch-threads", type=int, default=1,
                         help="OMP_NUM_THREADS of the PyTorch run (default 1)")
+    parser.add_argument("--timed-steps", nargs="+", default=[], metavar="STEP=N",
+                        help="steps per timed run (one fit call), e.g. conv=256 "
+                        "(default: " + ", ".join(f"{k}={v}" for k, v in TIMED_STEPS.items())
+                        + "); a fit call's fixed cost weighs less in a longer run")
     parser.add_argument("--output", help="also write the tables (markdown) here")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
+    timed_steps = {}
+    for item in args.timed_steps:
+        name, _, count = item.partition("=")
+        if name not in STEPS or not count.isdigit() or int(count) % 32:
+            parser.error(f"--timed-steps {item!r}: give STEP=N with STEP one of "
+                         f"{', '.join(STEPS)} and N a multiple of 32")
+        timed_steps[name] = int(count)
     if args.child:
         (backend,) = args.backend
-        print(json.dumps(run_backend(backend, args.steps, rounds, args.quick)))
+        print(json.dumps(run_backend(backend, args.steps, rounds, args.quick, timed_steps)))
         return
     tables, raw = [], {}
     for backend in args.backend:
@@ -629,6 +644,8 @@ def main():
                    "--backend", backend, "--steps", *args.steps, "--rounds", str(rounds)]
         if args.quick:
             command.append("--quick")
+        if args.timed_steps:
+            command += ["--timed-steps", *args.timed_steps]
         result = subprocess.run(command, env=env, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"{backend} failed:\n{result.stderr[-4000:]}")

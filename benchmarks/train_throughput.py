@@ -31,9 +31,10 @@ Images (issue 15; 28x28 Fashion-MNIST in [-1, 1], batch 64, 32 timed steps
 after a warm-up epoch; not comparable with the 2-D rows):
   conv-dde-<backend>   DDEModel(energy_convnet()) with its defaults, the
                        workload of `benchmarks/images.py --throughput`.
-  image-gan-<backend>  recipes.build_energy_gan((28, 28, 1)): energy_convnet
-                       DDEs, generator_convnet, one EnergyGAN step (fake-DDE,
-                       real-DDE and generator updates) per batch.
+  image-gan-<backend>  recipes.build_energy_gan((28, 28, 1), objective="kl",
+                       dde_steps=2): the seed's GAN, energy_convnet DDEs,
+                       generator_convnet, one EnergyGAN step (two fake-DDE,
+                       one real-DDE and one generator update) per batch.
 
     python benchmarks/train_throughput.py --rounds 1 --configs conv-dde-jax image-gan-jax
 """
@@ -241,7 +242,8 @@ def image_step(name):
 
     images, _ = load_fashion_mnist("train")
     x = images[: IMAGE_BATCH * IMAGE_STEPS]
-    gan = recipes.build_energy_gan(x.shape[1:], sigma=0.3, latent_dim=32)
+    gan = recipes.build_energy_gan(x.shape[1:], sigma=0.3, latent_dim=32,
+                                   objective="kl", dde_steps=2)
     gan.fit(x, batch_size=IMAGE_BATCH, epochs=1, verbose=0)  # compile, warm up
     start = time.perf_counter()
     gan.fit(x, batch_size=IMAGE_BATCH, epochs=1, verbose=0)

@@ -53,6 +53,14 @@ def is_image(features):
     return isinstance(features, tuple)
 
 
+def feature_count(features):
+    """The number of features of a vector or of an image (its pixels x channels)."""
+    count = 1
+    for size in features if is_image(features) else (features,):
+        count *= size
+    return count
+
+
 def conv_filters(depth):
     """Channels of `depth` convolutions: 32, 64, 64, ..."""
     return tuple(32 if index == 0 else 64 for index in range(depth))
@@ -76,9 +84,10 @@ def energy_network_for(energy_network, features, width, depth):
     return energy_mlp(features, width=width, depth=depth)
 
 
-def generator_for(latent_dim, features, width, depth, activation="swish"):
-    """The generator of an EnergyGAN: an MLP (with hidden `activation`) or
-    an upsampling convnet."""
+def generator_for(latent_dim, features, width, depth, activation="swish",
+                  kernel_size=3):
+    """The generator of an EnergyGAN: an MLP, or for image shapes an
+    upsampling convnet of `kernel_size` kernels; hidden `activation` in both."""
     width = check_positive_int(width, "generator_width")
     if is_image(features):
         if width < 4:
@@ -86,7 +95,8 @@ def generator_for(latent_dim, features, width, depth, activation="swish"):
                 f"`generator_width` must be >= 4 for images; received {width}."
             )
         filters = tuple(width // 2**(index + 1) for index in range(GENERATOR_UPSAMPLINGS))
-        return generator_convnet(latent_dim, features, filters=filters)
+        return generator_convnet(latent_dim, features, filters=filters,
+                                 kernel_size=kernel_size, activation=activation)
     depth = check_positive_int(depth, "generator_depth")
     return generator_mlp(
         latent_dim, features, width=width, depth=depth, activation=activation

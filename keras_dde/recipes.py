@@ -20,9 +20,9 @@ Images. `build_dde` and `build_energy_gan` pick the networks from the
 data's shape: a feature count gets the MLPs, an image shape
 `(height, width, channels)` gets `energy_convnet` / `generator_convnet`
 (see `keras_dde.recipe_networks` for how `width` and `depth` read there).
-Sensible image settings for Fashion-MNIST scaled to [-1, 1]: `sigma=0.3`,
-`latent_dim=32`, batch 64; `steps_per_execution` defaults to 1 for images
-on JAX.
+`build_energy_gan`'s image defaults (`GAN_DEFAULTS`) are those measured on
+Fashion-MNIST scaled to [-1, 1] at batch 64; `steps_per_execution` defaults
+to 1 for images on JAX.
 
 Example:
 ```python
@@ -33,7 +33,7 @@ dde.fit(x, epochs=100, batch_size=512)
 gan = recipes.build_model("gan", 2, sigma=0.3, dde_steps=2)
 recipes.recipe_defaults("dde")["learning_rate"]  # 1e-3
 ms = recipes.build_model("multiscale", 2, sigma=0.08, decay_steps=300 * 16)
-images = recipes.build_energy_gan((28, 28, 1), sigma=0.3, latent_dim=32)
+images = recipes.build_energy_gan((28, 28, 1))
 ```
 """
 
@@ -50,9 +50,11 @@ from keras_dde.recipe_distillation import distillation_gan
 from keras_dde.recipe_distillation import gan_objective
 from keras_dde.recipe_networks import conditional_network_for
 from keras_dde.recipe_networks import energy_network_for
+from keras_dde.recipe_networks import feature_count
 from keras_dde.recipe_networks import feature_shape_of
 from keras_dde.recipe_networks import generator_for
 from keras_dde.recipe_networks import image_steps_per_execution
+from keras_dde.recipe_networks import is_image
 from keras_dde.utils.validation import check_positive_int
 from keras_dde.utils.validation import check_sigma
 
@@ -60,6 +62,17 @@ from keras_dde.utils.validation import check_sigma
 # `generator_decay_steps`: measured on 8gaussians (every mode's share within
 # 11-14.5% from 300 epochs on, seeds 0-2), where no decay oscillated.
 GENERATOR_DECAY_ALPHA = 0.1
+# `build_energy_gan`'s settings left None, on vectors and on images. The
+# image ones are `benchmarks/images.py`'s (benchmarks/results/images_gan.md):
+# Fashion-MNIST in [-1, 1], batch 64; `sigma_max` and `target_fraction`
+# apply to the multi-scale GANs (distillation, or `multiscale=True`).
+GAN_DEFAULTS = {
+    "vectors": dict(sigma=0.3, dde_steps=2, generator_learning_rate=1e-3,
+                    dde_learning_rate=2e-3, teacher_epochs=300),
+    "images": dict(sigma=0.5, dde_steps=1, generator_learning_rate=2e-4,
+                   dde_learning_rate=1e-3, teacher_epochs=2, sigma_max=2.0,
+                   target_fraction=0.05),
+}
 
 
 def build_dde(
@@ -123,6 +136,7 @@ def build_multiscale_dde(
     decay_steps=None,
     seed=0,
     steps_per_execution=None,
+    gaussian_base=True,
 ):
     """A compiled `MultiScaleDDE` on a `conditional_energy_mlp` (or
     `conditional_energy_convnet` for images), with Adam.
@@ -148,6 +162,8 @@ def build_multiscale_dde(
         seed: int, the global seed (initial weights) and the model's noise
             (and noise-level) seed.
         steps_per_execution: int or None (`DDEModel.compile`'s default).
+        gaussian_base: bool, `MultiScaleDDE`'s: the energy adds the data's
+            smoothed Gaussian (False for the image GAN's teacher, as measured).
 
     Returns:
         A compiled `keras_dde.MultiScaleDDE`.
@@ -169,7 +185,8 @@ def build_multiscale_dde(
     seed = _check_seed(seed)
     keras.utils.set_random_seed(seed)
     energy = conditional_network_for(features, width, depth)
-    dde = MultiScaleDDE(energy, sigma=sigma, sigma_max=sigma_max, seed=seed)
+    dde = MultiScaleDDE(energy, sigma=sigma, sigma_max=sigma_max, seed=seed,
+                        gaussian_base=gaussian_base)
     if decay_steps is not None:
         learning_rate = keras.optimizers.schedules.CosineDecay(
             learning_rate, decay_steps
@@ -183,15 +200,15 @@ def build_multiscale_dde(
 
 def build_energy_gan(
     feature_shape,
-    sigma=0.3,
+    sigma=None,
     latent_dim=None,
     width=None,
     depth=3,
     generator_width=None,
     generator_depth=None,
-    dde_steps=2,
-    generator_learning_rate=1e-3,
-    dde_learning_rate=2e-3,
+    dde_steps=None,
+    generator_learning_rate=None,
+    dde_learning_rate=None,
     seed=0,
     sigma_schedule=None,
     steps_per_execution=None,
@@ -202,12 +219,12 @@ def build_energy_gan(
     target_fraction=None,
     objective=None,
     regression_weight=None,
-    teacher_epochs=300,
+    teacher_epochs=None,
     teacher_decay_steps=None,
 ):
     """A compiled `EnergyGAN`: a generator against two DDEs (MLPs or convnets).
 
-    By default (`objective=None`) on vector data, the covering GAN:
+    By default (`objective=None`), the covering GAN:
     `objective="distillation"` against two `MultiScaleDDE`s built as
     `build_multiscale_dde` builds one (the real one, the teacher, compiled
     with its Adam 4e-3 and cosine decay); `gan.fit(x)` first fits the
@@ -215,8 +232,30 @@ def build_energy_gan(
     `EnergyGAN`). On 25gaussians at sigma 0.05 it covered 25/25 modes with
     fair shares (`benchmarks/results/energy_gan_distillation.md`). The
     seed's GAN, `KL(q~ || p~)` on two `DDEModel`s, is `objective="kl"`
-    (and the default for images, `multiscale=True`, `energy_network` or
+    (and the default with `multiscale=True`, `energy_network` or
     `sigma_schedule`).
+
+    Images (an image `feature_shape`) get the distilled GAN of
+    `benchmarks/images.py`, which kept all ten Fashion-MNIST classes on
+    four seeds (`benchmarks/results/images_gan.md`): conv networks, a
+    teacher without Gaussian base at Adam 1e-3 (constant unless
+    `teacher_decay_steps`) that goes on fitting the data during the GAN
+    (`train_real=True`), a bank of 2,048 ODE pairs ending with Tweedie's
+    step, a 500-step warm-up, a regression weight decayed from 0.1 to 0
+    over 1,000 generator steps, and a generator with 4x4 kernels and ReLU.
+    Settings left None take `GAN_DEFAULTS`:
+
+    | setting | vectors | images |
+    | --- | --- | --- |
+    | `sigma` | 0.3 | 0.5 |
+    | `sigma_max` | the teacher's fit sets it (`multiscale`: required) | 2.0 |
+    | `target_fraction` | `EnergyGAN`'s 0.5 | 0.05 |
+    | `dde_steps` | 2 | 1 |
+    | `generator_learning_rate` | 1e-3 | 2e-4 |
+    | `dde_learning_rate` | 2e-3 | 1e-3 |
+    | `teacher_epochs` | 300 | 2 |
+
+    (`sigma_max` and `target_fraction` only for the multi-scale GANs.)
 
     The settings of `benchmarks/energy_gan.py`, measured there to cover all
     8 modes of 8gaussians: Adam(beta_1=0.5) for the generator, Adam for the
@@ -226,13 +265,14 @@ def build_energy_gan(
     Args:
         feature_shape: int or 1-tuple, the number of features; or an image
             shape `(height, width, channels)`: `generator_convnet` against
-            two `energy_convnet` DDEs (for images in [-1, 1]: sigma 0.3,
-            latent_dim 32, batch 64).
-        sigma: float, noise level of both DDEs.
-        latent_dim: int, size of the generator's latent noise; None: 8, or
-            the number of features with "distillation" (its generator is
-            regressed onto a deterministic map of the first that many
-            latents: further ones are inputs it must learn to ignore).
+            two conv DDEs (for images in [-1, 1], batch 64).
+        sigma: float, noise level of both DDEs (the smallest, for
+            `MultiScaleDDE`s); None: 0.3, images 0.5.
+        latent_dim: int, size of the generator's latent noise; None: 8
+            (images 32), or the number of features (pixels) with
+            "distillation" (its generator is regressed onto a deterministic
+            map of the first that many latents: further ones are inputs it
+            must learn to ignore).
         width: int, units per hidden layer of each DDE's energy MLP
             (images: of the convnet's dense layer); None: 64, or 128 with
             "distillation".
@@ -240,12 +280,15 @@ def build_energy_gan(
             convolutions).
         generator_width: int, units per hidden layer of the generator
             (images: channels of its first upsampling layer); None: 128, or
-            256 with "distillation" (whose generator MLP uses ReLU).
+            256 for vectors with "distillation" (whose generator uses ReLU).
         generator_depth: int, hidden layers of the generator (images: not
             used, two upsamplings); None: 3, or 4 with "distillation".
-        dde_steps: int, fake-DDE updates per generator update.
-        generator_learning_rate: float, the generator's Adam learning rate.
-        dde_learning_rate: float, the DDEs' Adam learning rate.
+        dde_steps: int, fake-DDE updates per generator update; None: 2,
+            images 1.
+        generator_learning_rate: float, the generator's Adam learning rate;
+            None: 1e-3, images 2e-4.
+        dde_learning_rate: float, the DDEs' Adam learning rate; None: 2e-3,
+            images 1e-3.
         seed: int, the global seed (initial weights) and the base noise seed.
         sigma_schedule: None or a noise-level schedule of the generator
             step (see `EnergyGAN`), e.g. `keras_dde.schedules.GeometricSigmaDecay`.
@@ -259,15 +302,17 @@ def build_energy_gan(
             misses. Use it with `generator_decay_steps`.
         sigma_max: float > sigma, the DDEs' largest noise level, with
             `multiscale` (`multi_scale_dde.sigma_max_for` gives the default
-            of `MultiScaleDDE`: the data's largest principal std).
+            of `MultiScaleDDE`: the data's largest principal std; images
+            2.0 when None).
         generator_decay_steps: None (a constant learning rate) or int, the
             training steps over which the generator's learning rate follows
             a cosine down to `GENERATOR_DECAY_ALPHA` of its start. It damps
             the GAN's oscillation of the mode shares (`benchmarks/energy_gan.py`).
-        target_fraction: None (`EnergyGAN`'s 0.5, best on the 2-D toys) or a
-            float in [0, 1), with `multiscale`: the share of the generator
-            loss's samples at `sigma`. On Fashion-MNIST 0-0.05 kept all ten
-            classes that 0.5 lost (`benchmarks/results/images_gan.md`).
+        target_fraction: None (`EnergyGAN`'s 0.5, best on the 2-D toys;
+            images 0.05) or a float in [0, 1), with the multi-scale GANs:
+            the share of the generator loss's samples at `sigma`. On
+            Fashion-MNIST 0-0.05 kept all ten classes that 0.5 lost
+            (`benchmarks/results/images_gan.md`).
         objective: None, "kl" (the seed's GAN; `multiscale` picks its DDEs)
             or "distillation" (two `MultiScaleDDE`s; `width`/`depth` are
             theirs, None: `build_multiscale_dde`'s 128/3; `sigma_max` may be
@@ -275,13 +320,17 @@ def build_energy_gan(
             data unless `multiscale`, `energy_network` or `sigma_schedule` is
             given, else "kl". `target_fraction` applies to both multi-scale
             GANs.
-        regression_weight: None (`EnergyGAN`'s) or a float >= 0, with
+        regression_weight: None (`EnergyGAN`'s; images the cosine above) or
+            a float >= 0 or a schedule of the generator step, with
             "distillation": the weight of the regression onto the ODE pairs.
         teacher_epochs: int >= 0, with "distillation": the epochs `gan.fit`
-            first fits the teacher for (0: fit `gan.real_dde` yourself).
+            first fits the teacher for (0: fit `gan.real_dde` yourself);
+            None: 300, images 2 (60,000 images at batch 64: the teacher's
+            ~2,000 steps of `benchmarks/images.py`).
         teacher_decay_steps: None or int, with "distillation": the steps of
             the teacher's cosine decay; None: `teacher_epochs * 16` (8,192
-            points at batch 512; pass `teacher_epochs * steps_per_epoch`).
+            points at batch 512; pass `teacher_epochs * steps_per_epoch`),
+            images a constant learning rate.
 
     Returns:
         A compiled `keras_dde.EnergyGAN`.
@@ -292,15 +341,26 @@ def build_energy_gan(
     gan = keras_dde.recipes.build_energy_gan(  # 8k points, batch 512
         2, sigma=0.1, multiscale=True, sigma_max=2.0,
         generator_decay_steps=600 * 16)
+    images = keras_dde.recipes.build_energy_gan((28, 28, 1))
+    images.fit(x, epochs=2, batch_size=64)  # x: (60000, 28, 28, 1) in [-1, 1]
     ```
     """
     features = feature_shape_of(feature_shape)
-    sigma = check_sigma(sigma)
-    dde_steps = check_positive_int(dde_steps, "dde_steps")
+    image = is_image(features)
+    defaults = GAN_DEFAULTS["images" if image else "vectors"]
+
+    def default(value, name):
+        return defaults[name] if value is None else value
+
+    sigma = check_sigma(default(sigma, "sigma"))
+    dde_steps = check_positive_int(default(dde_steps, "dde_steps"), "dde_steps")
     generator_learning_rate = _check_learning_rate(
-        generator_learning_rate, "generator_learning_rate"
+        default(generator_learning_rate, "generator_learning_rate"),
+        "generator_learning_rate",
     )
-    dde_learning_rate = _check_learning_rate(dde_learning_rate, "dde_learning_rate")
+    dde_learning_rate = _check_learning_rate(
+        default(dde_learning_rate, "dde_learning_rate"), "dde_learning_rate"
+    )
     seed = _check_seed(seed)
     if not isinstance(multiscale, bool):
         raise TypeError(f"`multiscale` must be True or False; received {multiscale!r}.")
@@ -310,23 +370,29 @@ def build_energy_gan(
             check_positive_int(generator_decay_steps, "generator_decay_steps"),
             alpha=GENERATOR_DECAY_ALPHA,
         )
-    objective = gan_objective(objective, features, multiscale, energy_network,
-                              sigma_schedule)
+    objective = gan_objective(objective, multiscale, energy_network, sigma_schedule)
+    if image and (objective == "distillation" or multiscale):
+        sigma_max = default(sigma_max, "sigma_max")
+        target_fraction = default(target_fraction, "target_fraction")
     if latent_dim is None:
-        # Distillation needs no image branch: images default to "kl".
-        latent_dim = features if objective == "distillation" else 8
+        # Distillation regresses the generator onto a map of as many latents
+        # as the data has features (pixels).
+        latent_dim = (feature_count(features) if objective == "distillation"
+                      else 32 if image else 8)
     latent_dim = check_positive_int(latent_dim, "latent_dim")
     if objective == "distillation":
         return distillation_gan(
             build_multiscale_dde, features, sigma, sigma_max, latent_dim,
             128 if width is None else width, depth,
-            256 if generator_width is None else generator_width,
+            (128 if image else 256) if generator_width is None else generator_width,
             4 if generator_depth is None else generator_depth,
             dde_steps, generator_learning_rate,
             dde_learning_rate, seed, steps_per_execution, regression_weight,
-            teacher_epochs, teacher_decay_steps, target_fraction,
+            default(teacher_epochs, "teacher_epochs"), teacher_decay_steps,
+            target_fraction,
         )
-    check_no_distillation_settings(regression_weight, teacher_decay_steps)
+    check_no_distillation_settings(regression_weight, teacher_epochs,
+                                   teacher_decay_steps)
     width = 64 if width is None else width
     generator_width = 128 if generator_width is None else generator_width
     generator_depth = 3 if generator_depth is None else generator_depth

@@ -90,16 +90,19 @@ def test_the_two_ddes_of_a_gan_draw_different_noise():
 
 def test_build_energy_gan_defaults_are_the_cli_settings():
     defaults = recipes.recipe_defaults("gan")
+    # None: `GAN_DEFAULTS`, by the data's kind (vectors or images).
     assert defaults == {
-        "sigma": 0.3, "latent_dim": None, "width": None, "depth": 3,
-        "generator_width": None, "generator_depth": None, "dde_steps": 2,
-        "generator_learning_rate": 1e-3, "dde_learning_rate": 2e-3, "seed": 0,
+        "sigma": None, "latent_dim": None, "width": None, "depth": 3,
+        "generator_width": None, "generator_depth": None, "dde_steps": None,
+        "generator_learning_rate": None, "dde_learning_rate": None, "seed": 0,
         "sigma_schedule": None, "steps_per_execution": None, "energy_network": None,
         "multiscale": False, "sigma_max": None, "generator_decay_steps": None,
         "target_fraction": None, "objective": None, "regression_weight": None,
-        "teacher_epochs": 300, "teacher_decay_steps": None,
+        "teacher_epochs": None, "teacher_decay_steps": None,
     }
     gan = recipes.build_model("gan", 2, width=8, depth=1)
+    assert gan.real_dde.sigma == 0.3 and gan.dde_steps == 2
+    assert gan.teacher_epochs == 300
     optimizers = gan.optimizer.optimizers
     assert _learning_rate(optimizers["generator"]) == pytest.approx(1e-3)
     assert float(keras.ops.convert_to_numpy(optimizers["generator"].beta_1)) == 0.5
@@ -137,11 +140,53 @@ def test_the_default_gan_distils_a_multiscale_teacher():
     assert (gan.real_dde.seed, gan.fake_dde.seed, gan.seed) == (3, 4, 5)
     # The teacher is `build_multiscale_dde`'s model: its Adam 4e-3 and cosine.
     assert _learning_rate(gan.real_dde.optimizer) == pytest.approx(4e-3)
-    # Images keep the seed's GAN; so do the seed's settings.
-    assert recipes.build_energy_gan((8, 8, 1), latent_dim=4, width=8, depth=1,
-                                    generator_width=8).objective == "kl"
+    # The seed's settings keep the seed's GAN.
     assert recipes.build_energy_gan(2, multiscale=True, sigma_max=2.0, width=8,
                                     depth=1).objective == "kl"
+
+
+def _kernel_sizes(network, layer_type):
+    return [layer.kernel_size for layer in network.layers
+            if type(layer) is layer_type]
+
+
+def test_images_default_to_the_distilled_gan_of_the_image_benchmark():
+    gan = recipes.build_energy_gan((8, 8, 1), width=16, depth=1, seed=2)
+    images = recipes.GAN_DEFAULTS["images"]
+    assert gan.objective == "distillation" and gan.train_real
+    assert (gan.n_pairs, gan.ode_to_zero, gan.warmup_steps) == (2048, "tweedie", 500)
+    assert gan.teacher_epochs == images["teacher_epochs"] == 2
+    assert gan.latent_dim == 64  # One latent per pixel.
+    assert gan.dde_steps == 1 and gan.target_fraction == 0.05
+    for dde in (gan.real_dde, gan.fake_dde):
+        assert isinstance(dde, MultiScaleDDE) and not dde.gaussian_base
+        assert dde.noise_range == (0.5, 2.0)
+        assert dde.network.input_shape[0] == (None, 8, 8, 1)
+    # The generator: two 4x4 upsamplings (no checkerboard of overlaps), ReLU.
+    assert _kernel_sizes(gan.generator, keras.layers.Conv2DTranspose) == [(4, 4)] * 2
+    assert {layer.activation.__name__ for layer in gan.generator.layers
+            if type(layer) is keras.layers.Conv2DTranspose} == {"relu"}
+    # The teacher's Adam at a constant 1e-3; the generator's and DDEs' Adams.
+    assert _learning_rate(gan.real_dde.optimizer) == pytest.approx(1e-3)
+    gan.real_dde.optimizer.iterations.assign(10_000)
+    assert _learning_rate(gan.real_dde.optimizer) == pytest.approx(1e-3)
+    optimizers = gan.optimizer.optimizers
+    assert _learning_rate(optimizers["generator"]) == pytest.approx(2e-4)
+    assert _learning_rate(optimizers["dde"]) == pytest.approx(1e-3)
+    # The regression weight: a cosine from 0.1 to 0 over 1,000 generator steps.
+    weight = gan.regression_weight
+    assert float(weight(0)) == pytest.approx(0.1)
+    assert float(weight(500)) == pytest.approx(0.05)
+    assert float(weight(1000)) == pytest.approx(0.0)
+    # `objective="kl"` keeps the seed's GAN on images: one sigma, 32 latents.
+    kl = recipes.build_energy_gan((8, 8, 1), width=16, depth=1, generator_width=16,
+                                  objective="kl")
+    assert isinstance(kl.real_dde, DDEModel) and kl.real_dde.sigma == 0.5
+    assert kl.latent_dim == 32 and kl.objective == "kl"
+    multiscale = recipes.build_energy_gan((8, 8, 1), width=16, depth=1,
+                                          multiscale=True, generator_width=16)
+    assert multiscale.real_dde.noise_range == (0.5, 2.0)
+    assert multiscale.target_fraction == 0.05
 
 
 @pytest.mark.slow
@@ -202,7 +247,7 @@ def test_build_multiscale_dde_defaults_are_the_measured_recipe():
     assert defaults == {
         "sigma": 0.1, "sigma_max": None, "width": 128, "depth": 3,
         "learning_rate": 4e-3, "decay_steps": None, "seed": 0,
-        "steps_per_execution": None,
+        "steps_per_execution": None, "gaussian_base": True,
     }
     dde = recipes.build_multiscale_dde(2)
     assert _hidden_units(dde.network) == [128, 128, 128]
@@ -249,7 +294,7 @@ def test_image_shapes_get_convnets_and_train_one_step():
     assert np.isfinite(history.history["loss"]).all()
 
     gan = recipes.build_energy_gan((8, 8, 1), sigma=0.3, latent_dim=4, width=16,
-                                   depth=1, generator_width=16, seed=1)
+                                   depth=1, generator_width=16, seed=1, objective="kl")
     assert gan.generator.output_shape == (None, 8, 8, 1)
     assert _conv_layers(gan.real_dde.network) == [32]
     assert (gan.real_dde.seed, gan.fake_dde.seed, gan.seed) == (1, 2, 3)
@@ -303,6 +348,8 @@ def test_image_shapes_get_a_conditional_convnet_for_the_multiscale_dde():
                                           sigma_max=2.0), ValueError, "`multiscale`"),
         (lambda: recipes.build_energy_gan(2, objective="kl", regression_weight=1.0),
          ValueError, "`regression_weight`"),
+        (lambda: recipes.build_energy_gan(2, objective="kl", teacher_epochs=5),
+         ValueError, "`teacher_epochs`.*distillation"),
         (lambda: recipes.build_energy_gan(2, teacher_epochs=-1), ValueError,
          "`teacher_epochs`"),
         (lambda: recipes.build_energy_gan(2, multiscale=True, sigma_max=2.0,

@@ -282,10 +282,17 @@ def test_05_images(tmp_path, monkeypatch):
         '"std": float(samples.std()), "grid_path": grid_path, '
         '"frames": len(frames.frames), "steps": epochs * (n_train // batch_size), '
         '"frames_every": frames_every, "mse_noisy": mse_noisy, '
-        '"mse_denoised": mse_denoised, "sigma": sigma}',
+        '"mse_denoised": mse_denoised, "sigma": sigma, "objective": gan.objective, '
+        '"teacher_steps": int(teacher.optimizer.iterations), '
+        '"teacher_epochs": teacher_epochs}',
     )
     outputs = tmp_path / "outputs"
-    assert set(results["losses"]) == {"generator_loss", "real_dde_loss", "fake_dde_loss"}
+    # The distilled GAN: its teacher fitted first (its own optimizer), then
+    # trained on beside the generator, whose regression is logged.
+    assert results["objective"] == "distillation"
+    assert results["teacher_steps"] == results["teacher_epochs"] * 256 // 64
+    assert set(results["losses"]) == {"generator_loss", "regression_loss",
+                                      "real_dde_loss", "fake_dde_loss"}
     assert all(np.isfinite(values).all() and len(values) == 1
                for values in results["losses"].values()), results["losses"]
     # 64 images of the data's shape, from the generator's tanh, not constant.
@@ -297,7 +304,7 @@ def test_05_images(tmp_path, monkeypatch):
     grid = iio.imread(results["grid_path"])
     assert grid.ndim == 3 and grid.shape[1] == 400 and grid.shape[0] >= 400, grid.shape
     assert grid.std() > 1.0  # not a blank picture
-    for picture in ("data_grid.png", "denoising.png"):
+    for picture in ("data_grid.png", "denoising.png", "teacher_ode_grid.png"):
         assert iio.imread(outputs / picture).ndim == 3, picture
     # One frame before training, then one every `frames_every` batches.
     expected = 1 + results["steps"] // results["frames_every"]

@@ -14,7 +14,7 @@ from keras_dde.cli.image_runs import train_gan_images_and_draw
 from keras_dde.cli.image_runs import train_images_and_draw
 from keras_dde.cli.parser import PROG
 from keras_dde.cli.parser import UsageError
-from keras_dde.cli.parser import DISTILLATION_RUN_DEFAULTS
+from keras_dde.cli.parser import distillation_run_defaults
 from keras_dde.cli.parser import distills
 from keras_dde.cli.parser import is_image_data
 from keras_dde.cli.parser import model_kind
@@ -51,23 +51,29 @@ def train_command(args):
 def gan_command(args):
     """`keras-dde gan`: returns the exit status."""
     data, out = _prepare_run(args, check=_check_gan_flags)
-    run = train_gan_images_and_draw if is_image_data(args.data) else train_gan_and_draw
+    image = is_image_data(args.data)
+    run = train_gan_images_and_draw if image else train_gan_and_draw
     if distills(args):
-        # The covering GAN: `gan.fit` fits the teacher first, with its cosine
-        # over its own steps; `--epochs` counts the GAN's.
-        teacher_epochs = args.teacher_epochs or DISTILLATION_RUN_DEFAULTS[
+        # The covering GAN: `gan.fit` fits the teacher first; `--epochs`
+        # counts the GAN's. On toys the teacher's and the generator's
+        # learning rates follow a cosine over their own steps; on images
+        # they stay constant, as measured (`recipes.build_energy_gan`).
+        teacher_epochs = args.teacher_epochs or distillation_run_defaults(args)[
             "teacher_epochs"]
         model = dict(
             objective="distillation", sigma_max=args.sigma_max,
-            generator_decay_steps=_training_steps(args, data),
             target_fraction=args.target_fraction,
             regression_weight=args.regression_weight,
             teacher_epochs=teacher_epochs,
-            teacher_decay_steps=_steps(teacher_epochs, len(data), args.batch_size),
         )
+        if not image:
+            model.update(
+                generator_decay_steps=_training_steps(args, data),
+                teacher_decay_steps=_steps(teacher_epochs, len(data), args.batch_size),
+            )
     elif args.multiscale:
         sigma_max = args.sigma_max
-        if sigma_max is None:
+        if sigma_max is None and not image:  # Images: the recipe's.
             sigma_max = sigma_max_for(data_covariance(data), args.sigma)
         model = dict(
             objective="kl",
@@ -113,12 +119,9 @@ def _check_gan_flags(args):
     if args.single_sigma and (multiscale or covering):
         raise UsageError(f"{' and '.join(multiscale + covering)} set the multi-scale "
                          "GAN; --single-sigma has one noise level: drop them")
-    if multiscale and not (distilling or args.multiscale):
-        raise UsageError(f"{' and '.join(multiscale)} set the noise levels of "
-                         "--multiscale; add --multiscale or drop them")
     if covering and not distilling:
         raise UsageError(f"{' and '.join(covering)} set the covering GAN (the "
-                         "default on toys and files); drop them or --multiscale")
+                         "default); drop them or --multiscale")
     _check_sigma_max_above_sigma(args)
 
 

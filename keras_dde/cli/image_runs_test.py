@@ -14,7 +14,12 @@ TINY = ["--n", "128", "--epochs", "1", "--batch-size", "64", "--frames", "4",
         "--quiet"]
 
 
-def test_gan_on_fashion_mnist_writes_model_grid_and_gif(tmp_path, capsys):
+def test_gan_on_fashion_mnist_writes_model_grid_and_gif(tmp_path, capsys, monkeypatch):
+    from keras_dde.models import energy_gan_objectives
+
+    # The regression warm-up's 500 steps are measured in benchmarks/images.py.
+    monkeypatch.setattr(energy_gan_objectives, "regression_warmup",
+                        lambda gan, steps, batch_size: None)
     out = tmp_path / "fashion"
     code, stdout, err = run(capsys, "gan", "fashion-mnist", "--out", str(out), *TINY)
     assert code == 0, err
@@ -27,7 +32,24 @@ def test_gan_on_fashion_mnist_writes_model_grid_and_gif(tmp_path, capsys):
     assert gif.shape[0] == 3 and gif.shape[2] == 8 * 32
     gan = keras.models.load_model(out / "model.keras")
     assert tuple(gan.generate(3, seed=0).shape) == (3, 28, 28, 1)
-    assert gan.real_dde.sigma == 0.3  # the image default, not the toys'
+    # The default: the distilled GAN of benchmarks/images.py, its teacher
+    # fitted for 2 epochs first, then trained on beside the generator.
+    assert gan.objective == "distillation" and gan.train_real
+    assert gan.real_dde.noise_range == (0.5, 2.0)  # the image defaults
+    assert int(gan.real_dde.optimizer.iterations) == 2 * 2
+    assert int(gan.generator_optimizer.iterations) == 2
+    samples = keras.ops.convert_to_numpy(gan.generate(64, seed=0))
+    assert samples.std(axis=0).mean() > 0.01  # Not one image 64 times.
+
+
+def test_single_sigma_gan_on_fashion_mnist(tmp_path, capsys):
+    out = tmp_path / "fashion"
+    code, _, err = run(capsys, "gan", "fashion-mnist", "--single-sigma", "--out",
+                       str(out), *TINY)
+    assert code == 0, err
+    gan = keras.models.load_model(out / "model.keras")
+    assert gan.objective == "kl" and gan.latent_dim == 32
+    assert gan.real_dde.sigma == 0.5  # the image default, not the toys'
 
 
 def test_train_on_fashion_mnist_writes_denoising_and_gif(tmp_path, capsys):

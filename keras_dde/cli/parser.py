@@ -9,6 +9,7 @@ import inspect
 import math
 
 from keras_dde.models.energy_gan import EnergyGAN
+from keras_dde.recipes import GAN_DEFAULTS
 from keras_dde.recipes import recipe_defaults
 from keras_dde.utils.startup_logs import COMMAND
 from keras_dde.utils.startup_logs import VERBOSE_VARIABLE
@@ -34,7 +35,9 @@ IMAGE_RUN_DEFAULTS = {
     "train": dict(epochs=5, batch_size=64, n_samples=None, frames=20),
     "gan": dict(epochs=5, batch_size=64, n_samples=None, frames=20),
 }
-IMAGE_MODEL_DEFAULTS = {"train": dict(sigma=0.3), "gan": dict(sigma=0.3, latent_dim=32)}
+# The GAN's other image settings are `recipes.GAN_DEFAULTS["images"]`.
+IMAGE_MODEL_DEFAULTS = {"train": dict(sigma=0.3),
+                        "gan": dict(sigma=GAN_DEFAULTS["images"]["sigma"])}
 # Settings whose default depends on the data (toy or image) or the model kind;
 # the parser leaves them None and `resolve_defaults` fills them in.
 _RESOLVED = {
@@ -48,10 +51,16 @@ GAN_EXAMPLE = dict(
     batch_size=RUN_DEFAULTS["gan"]["batch_size"],
     objective="kl",  # The GIFs of docs/command_line.md: the seed's GAN.
 )
-# `keras-dde gan`'s default on toys, the covering GAN (distillation of a
+# `keras-dde gan`'s default, the covering GAN (distillation of a
 # MultiScaleDDE, `recipes.build_energy_gan`): GAN epochs after the teacher's
-# (benchmarks/results/energy_gan_distillation.md).
-DISTILLATION_RUN_DEFAULTS = dict(epochs=24, teacher_epochs=300)
+# (benchmarks/results/energy_gan_distillation.md; on images, about the GAN
+# steps of benchmarks/results/images_gan.md's 900-s runs).
+DISTILLATION_RUN_DEFAULTS = dict(
+    epochs=24, teacher_epochs=GAN_DEFAULTS["vectors"]["teacher_epochs"]
+)
+IMAGE_DISTILLATION_RUN_DEFAULTS = dict(
+    epochs=2, teacher_epochs=GAN_DEFAULTS["images"]["teacher_epochs"]
+)
 
 
 def _regression_weight_default():
@@ -82,11 +91,13 @@ def resolve_defaults(args):
     image = is_image_data(args.data)
     command = args.command
     defaults = dict(recipe_defaults(model_kind(args)))
+    if command == "gan":
+        defaults["sigma"] = GAN_DEFAULTS["vectors"]["sigma"]
     defaults.update(IMAGE_RUN_DEFAULTS[command] if image else RUN_DEFAULTS[command])
     if image:
         defaults.update(IMAGE_MODEL_DEFAULTS[command])
     if command == "gan" and distills(args):
-        defaults.update(DISTILLATION_RUN_DEFAULTS)
+        defaults.update(distillation_run_defaults(args))
     for name in _RESOLVED[command]:
         if getattr(args, name, None) is None:
             setattr(args, name, defaults[name])
@@ -94,9 +105,16 @@ def resolve_defaults(args):
 
 
 def distills(args):
-    """Whether a `gan` run trains the covering GAN (distillation): on toys
-    and files, unless `--single-sigma` or `--multiscale` (the seed's KL)."""
-    return not (is_image_data(args.data) or args.single_sigma or args.multiscale)
+    """Whether a `gan` run trains the covering GAN (distillation): unless
+    `--single-sigma` or `--multiscale` (the seed's KL)."""
+    return not (args.single_sigma or args.multiscale)
+
+
+def distillation_run_defaults(args):
+    """The covering GAN's epochs and teacher epochs, on toys or images."""
+    if is_image_data(args.data):
+        return IMAGE_DISTILLATION_RUN_DEFAULTS
+    return DISTILLATION_RUN_DEFAULTS
 
 
 class UsageError(Exception):
@@ -168,6 +186,8 @@ def add_run_arguments(parser, command):
     """The arguments `train` and `gan` share: data, run folder, schedule, output."""
     run = RUN_DEFAULTS[command]
     model = recipe_defaults("multiscale" if command == "train" else "gan")
+    if command == "gan":
+        model["sigma"] = GAN_DEFAULTS["vectors"]["sigma"]
     parser.add_argument(
         "data", metavar="NAME_OR_FILE",
         help="a toy data set name (e.g. 2spirals, 8gaussians, checkerboard, "
@@ -227,12 +247,11 @@ def _add_train_arguments(train):
 
 
 def _add_gan_arguments(gan):
-    model = recipe_defaults("gan")
+    toys, images = GAN_DEFAULTS["vectors"], GAN_DEFAULTS["images"]
     gan.add_argument("--single-sigma", action="store_true",
                      help="the seed's GAN: KL(q~||p~) against two single-sigma "
-                     "DDEs (default on toys and files: the covering GAN, a "
-                     "generator distilled from a MultiScaleDDE fitted first; "
-                     "images: single sigma)")
+                     "DDEs (default: the covering GAN, a generator distilled "
+                     "from a MultiScaleDDE fitted first)")
     gan.add_argument("--multiscale", action="store_true",
                      help="the seed's KL against two MultiScaleDDEs (noise "
                      "levels up to the data's scale) with a generator learning "
@@ -240,41 +259,42 @@ def _add_gan_arguments(gan):
                      "--sigma 0.1 and on Fashion-MNIST")
     gan.add_argument("--sigma-max", type=positive(float, "--sigma-max"),
                      help="multi-scale: the DDEs' largest noise level (default "
-                     "the data's largest principal std; Fashion-MNIST was "
-                     "measured at 2)")
+                     "the data's largest principal std; images "
+                     f"{images['sigma_max']:g})")
     gan.add_argument("--target-fraction", type=fraction,
                      help="multi-scale: the generator loss's share of samples "
-                     "at --sigma (default 0.5; Fashion-MNIST was measured at "
-                     "0-0.05)")
+                     "at --sigma (default 0.5; images "
+                     f"{images['target_fraction']:g})")
     gan.add_argument("--regression-weight",
                      type=positive(float, "--regression-weight"),
                      help="covering GAN: the weight of the regression onto the "
                      "teacher's ODE samples (default "
-                     f"{_regression_weight_default()})")
+                     f"{_regression_weight_default()}; images 0.1 decayed to 0 "
+                     "over 1,000 generator steps)")
     gan.add_argument("--teacher-epochs", type=positive(int, "--teacher-epochs"),
                      help="covering GAN: epochs of the teacher MultiScaleDDE "
-                     f"(default {DISTILLATION_RUN_DEFAULTS['teacher_epochs']}; "
+                     f"(default {DISTILLATION_RUN_DEFAULTS['teacher_epochs']}, "
+                     f"images {IMAGE_DISTILLATION_RUN_DEFAULTS['teacher_epochs']}; "
                      f"--epochs then counts the GAN's, default "
-                     f"{DISTILLATION_RUN_DEFAULTS['epochs']})")
+                     f"{DISTILLATION_RUN_DEFAULTS['epochs']}, images "
+                     f"{IMAGE_DISTILLATION_RUN_DEFAULTS['epochs']})")
     gan.add_argument("--latent-dim", type=positive(int, "--latent-dim"),
                      help="size of the generator's latent noise (default: "
-                     "the number of features for the covering GAN, 8 with "
-                     "--single-sigma or --multiscale; images "
-                     f"{IMAGE_MODEL_DEFAULTS['gan']['latent_dim']})")
+                     "the number of features (pixels) for the covering GAN, "
+                     "8 with --single-sigma or --multiscale, images 32)")
     gan.add_argument("--dde-steps", type=positive(int, "--dde-steps"),
-                     default=model["dde_steps"],
                      help="fake-DDE updates per generator update (default "
-                     f"{model['dde_steps']})")
+                     f"{toys['dde_steps']}; images {images['dde_steps']})")
     gan.add_argument("--generator-learning-rate",
                      type=positive(float, "--generator-learning-rate"),
-                     default=model["generator_learning_rate"],
                      help="the generator's Adam learning rate (beta_1 0.5; "
-                     f"default {model['generator_learning_rate']:g})")
+                     f"default {toys['generator_learning_rate']:g}; images "
+                     f"{images['generator_learning_rate']:g})")
     gan.add_argument("--dde-learning-rate",
                      type=positive(float, "--dde-learning-rate"),
-                     default=model["dde_learning_rate"],
                      help="the DDEs' Adam learning rate (default "
-                     f"{model['dde_learning_rate']:g})")
+                     f"{toys['dde_learning_rate']:g}; images "
+                     f"{images['dde_learning_rate']:g})")
 
 
 def build_parser():

@@ -7,11 +7,14 @@ import pytest
 from keras_dde.cli.commands_test import run
 from keras_dde.cli.parser import DISTILLATION_RUN_DEFAULTS
 from keras_dde.cli.parser import RUN_DEFAULTS
+from keras_dde.cli.parser import IMAGE_DISTILLATION_RUN_DEFAULTS
 from keras_dde.cli.parser import IMAGE_MODEL_DEFAULTS
 from keras_dde.cli.parser import IMAGE_RUN_DEFAULTS
 from keras_dde.cli.parser import build_parser
+from keras_dde.cli.parser import distills
 from keras_dde.cli.parser import model_kind
 from keras_dde.cli.parser import resolve_defaults
+from keras_dde.recipes import GAN_DEFAULTS
 from keras_dde.recipes import recipe_defaults
 
 
@@ -25,9 +28,11 @@ def test_defaults_are_the_recipes():
     assert model_kind(train) == "multiscale" and train.sigma_max is None
     gan = resolve_defaults(parser.parse_args(["gan", "8gaussians", "--out", "o"]))
     defaults = recipe_defaults("gan")
-    for name in ("sigma", "latent_dim", "dde_steps", "generator_learning_rate",
+    # Left None, as the recipe leaves them: it picks them by the data's kind.
+    for name in ("latent_dim", "dde_steps", "generator_learning_rate",
                  "dde_learning_rate", "seed"):
         assert getattr(gan, name) == defaults[name], name
+    assert gan.sigma == GAN_DEFAULTS["vectors"]["sigma"] == 0.3
     for args, command in ((train, "train"), (gan, "gan")):
         expected = dict(RUN_DEFAULTS[command])
         if command == "gan":  # The covering GAN counts its epochs after the teacher's.
@@ -43,9 +48,16 @@ def test_defaults_are_the_recipes():
 def test_image_and_multiscale_defaults_and_explicit_values_win():
     parser = build_parser()
     gan = resolve_defaults(parser.parse_args(["gan", "fashion-mnist", "--out", "o"]))
-    for name, value in {**IMAGE_RUN_DEFAULTS["gan"], **IMAGE_MODEL_DEFAULTS["gan"]}.items():
-        assert getattr(gan, name) == value, name
-    assert gan.n_samples is None and gan.sigma == 0.3 and gan.batch_size == 64
+    expected = {**IMAGE_RUN_DEFAULTS["gan"], **IMAGE_MODEL_DEFAULTS["gan"],
+                **IMAGE_DISTILLATION_RUN_DEFAULTS}
+    for name, value in expected.items():
+        if name != "teacher_epochs":  # Read by the command, not resolved.
+            assert getattr(gan, name) == value, name
+    assert gan.n_samples is None and gan.sigma == 0.5 and gan.batch_size == 64
+    assert distills(gan) and gan.epochs == 2
+    single = resolve_defaults(parser.parse_args(
+        ["gan", "fashion-mnist", "--out", "o", "--single-sigma"]))
+    assert not distills(single) and single.epochs == IMAGE_RUN_DEFAULTS["gan"]["epochs"]
     single = resolve_defaults(parser.parse_args(
         ["train", "8gaussians", "--single-sigma", "--out", "o", "--n", "300",
          "--learning-rate", "0.01"]))
@@ -89,8 +101,8 @@ def test_image_and_multiscale_defaults_and_explicit_values_win():
          "--dde-learning-rate"),
         (["gan", "8gaussians", "--out", "X", "--multiscale", "--target-fraction", "1"],
          r"--target-fraction must be a number in \[0, 1\); received '1'"),
-        (["gan", "fashion-mnist", "--out", "X", "--sigma-max", "2"],
-         "--sigma-max set the noise levels of --multiscale; add --multiscale"),
+        (["gan", "fashion-mnist", "--out", "X", "--single-sigma", "--teacher-epochs", "2"],
+         "--teacher-epochs set the multi-scale GAN; --single-sigma has one noise"),
         (["gan", "8gaussians", "--out", "X", "--single-sigma", "--sigma-max", "2"],
          "--sigma-max set the multi-scale GAN; --single-sigma has one noise level"),
         (["gan", "8gaussians", "--out", "X", "--regression-weight", "0"],
