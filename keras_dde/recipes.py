@@ -267,7 +267,7 @@ def build_energy_gan(
             shape `(height, width, channels)`: `generator_convnet` against
             two conv DDEs (for images in [-1, 1], batch 64).
         sigma: float, noise level of both DDEs (the smallest, for
-            `MultiScaleDDE`s); None: 0.3, images 0.5.
+            `MultiScaleDDE` models); None: 0.3, images 0.5.
         latent_dim: int, size of the generator's latent noise; None: 8
             (images 32), or the number of features (pixels) with
             "distillation" (its generator is regressed onto a deterministic
