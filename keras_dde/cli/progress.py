@@ -35,3 +35,17 @@ def _is_number(value):
     except (TypeError, ValueError):
         return False
     return True
+
+
+def announce_preparation(model):
+    """Says what a covering GAN's first `fit` does before its first epoch:
+    fitting the teacher (no bar of its own), making the bank of ODE pairs
+    and the generator's warm-up, which take minutes on images."""
+    if getattr(model, "objective", None) != "distillation":
+        return
+    if float(keras.ops.convert_to_numpy(model.pairs_made)) > 0:
+        return  # A loaded model keeps its bank.
+    teacher = (f"fitting the teacher MultiScaleDDE ({model.teacher_epochs} epochs), "
+               if model.teacher_epochs else "")
+    print(f"{teacher}then {model.n_pairs} ODE pairs and {model.warmup_steps} "
+          "warm-up steps of the generator, before the GAN's epochs", flush=True)

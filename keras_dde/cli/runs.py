@@ -183,6 +183,7 @@ def fit_with_frames(model, data, frame_callbacks, epochs, batch_size, show_progr
     guard = StopOnDivergence()
     callbacks = [guard, *frame_callbacks]
     if show_progress:
+        progress.announce_preparation(model)
         callbacks.append(progress.EpochProgress())
     try:
         with warnings.catch_warnings():
