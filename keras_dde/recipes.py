@@ -341,8 +341,8 @@ def build_energy_gan(
     gan = keras_dde.recipes.build_energy_gan(  # 8k points, batch 512
         2, sigma=0.1, multiscale=True, sigma_max=2.0,
         generator_decay_steps=600 * 16)
+    # For images (n, 28, 28, 1) in [-1, 1]: `fit(images, epochs=2, batch_size=64)`.
     images = keras_dde.recipes.build_energy_gan((28, 28, 1))
-    images.fit(x, epochs=2, batch_size=64)  # x: (60000, 28, 28, 1) in [-1, 1]
     ```
     """
     features = feature_shape_of(feature_shape)
