@@ -45,7 +45,8 @@ def announce_preparation(model):
         return
     if float(keras.ops.convert_to_numpy(model.pairs_made)) > 0:
         return  # A loaded model keeps its bank.
-    teacher = (f"fitting the teacher MultiScaleDDE ({model.teacher_epochs} epochs), "
-               if model.teacher_epochs else "")
-    print(f"{teacher}then {model.n_pairs} ODE pairs and {model.warmup_steps} "
-          "warm-up steps of the generator, before the GAN's epochs", flush=True)
+    work = [f"fitting the teacher MultiScaleDDE ({model.teacher_epochs} epochs)"
+            ] if model.teacher_epochs else []
+    work.append(f"making {model.n_pairs} ODE pairs and {model.warmup_steps} "
+                "warm-up steps of the generator")
+    print(", then ".join(work) + ", before the GAN's epochs", flush=True)
