@@ -57,6 +57,7 @@ Configurations:
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -184,6 +185,23 @@ def classifier(quick):
     with atomic_path(path, suffix=".keras") as temporary:
         model.save(temporary)
     return model
+
+
+def scorer(quick):
+    """The cached classifier, the penultimate features of the test set (the
+    reference of `sample_metrics`) and the classifier's test accuracy."""
+    import keras
+    import numpy as np
+
+    import keras_dde
+
+    keras.utils.set_random_seed(0)
+    model = classifier(quick)
+    x_test, y_test = keras_dde.datasets.load_fashion_mnist("test")
+    accuracy = float(np.mean(model.predict(x_test, verbose=0).argmax(1) == y_test))
+    feature_model = keras.Model(model.inputs, model.get_layer("penultimate").output)
+    reference = feature_model.predict(x_test, batch_size=512, verbose=0)
+    return model, reference, accuracy
 
 
 def sample_metrics(model, samples, reference_features):
@@ -315,7 +333,7 @@ def distilled_gan(x, budget_s, batch, sigma, sigma_max, time_weight, target_frac
     # `fit` on chunks recorded the last chunk's moments: the ODE starts
     # from the whole training set's Gaussian.
     teacher.set_data_statistics(x)
-    latent_dim = max(settings["latent_dim"], int(np_prod(x.shape[1:])))
+    latent_dim = max(settings["latent_dim"], math.prod(x.shape[1:]))
     regression_weight = settings["regression_weight"]
     if settings["regression_decay_steps"]:
         # Hands the generator over to the score difference (DMD2 drops the
@@ -354,13 +372,6 @@ def distilled_gan(x, budget_s, batch, sigma, sigma_max, time_weight, target_frac
     return gan, phases
 
 
-def np_prod(shape):
-    out = 1
-    for size in shape:
-        out *= int(size)
-    return out
-
-
 def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2e-4,
             models=("energy_gan", "wgan_gp"), every_s=0, sigma_max=None, time_weight=1.0,
             generator_decay_steps=None, target_fraction=0.5, objective="kl",
@@ -371,12 +382,7 @@ def run_gan(budget_s, quick, sigma, latent_dim, out, dde_steps=1, generator_lr=2
     import keras_dde
     from keras_dde import recipes
 
-    keras.utils.set_random_seed(0)
-    model = classifier(quick)
-    x_test, y_test = keras_dde.datasets.load_fashion_mnist("test")
-    accuracy = float(np.mean(model.predict(x_test, verbose=0).argmax(1) == y_test))
-    feature_model = keras.Model(model.inputs, model.get_layer("penultimate").output)
-    reference = feature_model.predict(x_test, batch_size=512, verbose=0)
+    model, reference, accuracy = scorer(quick)
     x, _ = keras_dde.datasets.load_fashion_mnist("train")
     x = x[: 2048 if quick else 60000]
     if seed:
@@ -487,11 +493,7 @@ def score_saved_gan(path, quick, out):
 
     import keras_dde
 
-    keras.utils.set_random_seed(0)
-    model = classifier(quick)
-    x_test, _ = keras_dde.datasets.load_fashion_mnist("test")
-    feature_model = keras.Model(model.inputs, model.get_layer("penultimate").output)
-    reference = feature_model.predict(x_test, batch_size=512, verbose=0)
+    model, reference, _ = scorer(quick)
     gan = keras.models.load_model(path)
     samples = keras.ops.convert_to_numpy(gan.generate(1000 if quick else 10000, seed=1))
     results = {"model": path, **sample_metrics(model, samples, reference)}

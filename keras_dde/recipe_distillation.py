@@ -24,7 +24,8 @@ from keras_dde.utils.validation import check_sigma
 # Tweedie's denoising step, and a short warm-up.
 IMAGE_DISTILLATION = dict(train_real=True, ode_to_zero="tweedie", n_pairs=2048,
                           warmup_steps=500)
-IMAGE_TEACHER_LEARNING_RATE = 1e-3
+# Its teacher (`build_multiscale_dde` settings): no Gaussian base, Adam 1e-3.
+IMAGE_TEACHER = dict(gaussian_base=False, learning_rate=1e-3)
 IMAGE_REGRESSION_WEIGHT = 0.1
 IMAGE_REGRESSION_DECAY_STEPS = 1000
 
@@ -75,7 +76,7 @@ def distillation_gan(
 
     `build_teacher` is `recipes.build_multiscale_dde`: the teacher is that
     recipe's model, so its settings live in one place. Images get the
-    settings of `IMAGE_DISTILLATION` and `image_teacher_settings`.
+    settings of `IMAGE_DISTILLATION` and `IMAGE_TEACHER`.
     """
     image = is_image(features)
     if sigma_max is not None:
@@ -97,7 +98,7 @@ def distillation_gan(
         features, sigma=sigma, sigma_max=sigma_max, width=width, depth=depth,
         decay_steps=teacher_decay_steps, seed=seed,
         steps_per_execution=steps_per_execution,
-        **(image_teacher_settings() if image else {}),
+        **(IMAGE_TEACHER if image else {}),
     )
     # `build_multiscale_dde` set the global seed to `seed`: the fake DDE and
     # the generator draw their initial weights after it (the fake starts
@@ -130,11 +131,6 @@ def distillation_gan(
            else {"steps_per_execution": steps_per_execution}),
     )
     return gan
-
-
-def image_teacher_settings():
-    """The image teacher of `benchmarks/images.py`: no Gaussian base, Adam 1e-3."""
-    return dict(gaussian_base=False, learning_rate=IMAGE_TEACHER_LEARNING_RATE)
 
 
 def image_regression_weight():

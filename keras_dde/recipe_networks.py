@@ -17,6 +17,8 @@ networks are `energy_convnet`'s and `generator_convnet`'s own defaults,
 except the dense width (`width=64` instead of 128).
 """
 
+import math
+
 import keras
 
 from keras_dde.models.conditional_energy_convnet import conditional_energy_convnet
@@ -55,10 +57,7 @@ def is_image(features):
 
 def feature_count(features):
     """The number of features of a vector or of an image (its pixels x channels)."""
-    count = 1
-    for size in features if is_image(features) else (features,):
-        count *= size
-    return count
+    return math.prod(features) if is_image(features) else features
 
 
 def conv_filters(depth):
