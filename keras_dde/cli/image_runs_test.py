@@ -6,6 +6,7 @@ import imageio.v3 as iio
 import keras
 import numpy as np
 
+from keras_dde import recipe_distillation
 from keras_dde.cli.commands_test import run
 from keras_dde.datasets import fashion_mnist
 
@@ -17,9 +18,11 @@ TINY = ["--n", "128", "--epochs", "1", "--batch-size", "64", "--frames", "4",
 def test_gan_on_fashion_mnist_writes_model_grid_and_gif(tmp_path, capsys, monkeypatch):
     from keras_dde.models import energy_gan_objectives
 
-    # The regression warm-up's 500 steps are measured in benchmarks/images.py.
+    # The regression warm-up's 500 steps and the 2,048 ODE pairs of the bank
+    # are measured in benchmarks/images.py; 64 pairs run the same code.
     monkeypatch.setattr(energy_gan_objectives, "regression_warmup",
                         lambda gan, steps, batch_size: None)
+    monkeypatch.setitem(recipe_distillation.IMAGE_DISTILLATION, "n_pairs", 64)
     out = tmp_path / "fashion"
     code, stdout, err = run(capsys, "gan", "fashion-mnist", "--out", str(out), *TINY)
     assert code == 0, err
@@ -40,6 +43,7 @@ def test_gan_on_fashion_mnist_writes_model_grid_and_gif(tmp_path, capsys, monkey
     assert int(gan.generator_optimizer.iterations) == 2
     samples = keras.ops.convert_to_numpy(gan.generate(64, seed=0))
     assert samples.std(axis=0).mean() > 0.01  # Not one image 64 times.
+    assert gan.pair_samples.shape == (64, 28, 28, 1)
 
 
 def test_single_sigma_gan_on_fashion_mnist(tmp_path, capsys):
