@@ -1,6 +1,8 @@
 import os
 import tempfile
 
+import pytest
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # JAX's persistent compilation cache: many tests build models of the same
 # shapes (every estimator check fits a fresh tiny one), and keras retraces each
@@ -22,6 +24,25 @@ if os.environ.get("KERAS_BACKEND") == "torch":
 import keras  # noqa: E402
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """The worker processes of `-n auto` (pyproject's addopts): two for the whole
+    suite on TensorFlow or PyTorch, none on JAX or for tests named on the command
+    line.
+
+    Measured on 2 cores: TensorFlow's suite ran in 540 s on two workers against
+    822 s in one process, PyTorch's in 271 s against 437 s. JAX's took 928 s
+    against 771 s: XLA already compiles and runs on every core in each
+    process, and its notebook kernels doubled up. A file or test named on the command line runs in this process, without
+    the workers' start-up.
+    """
+    if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return 0
+    if keras.backend.backend() == "jax":
+        return 0
+    return 2 if (os.cpu_count() or 1) >= 2 else 0
+
+
 def pytest_report_header(config):
     return f"keras backend: {keras.backend.backend()} (keras {keras.__version__})"
 
@@ -35,8 +56,6 @@ _BACKEND_MARKERS = {
 
 def pytest_collection_modifyitems(config, items):
     """Skips tests marked `<backend>_only` on the other backends."""
-    import pytest
-
     backend = keras.backend.backend()
     for item in items:
         for marker, wanted in _BACKEND_MARKERS.items():

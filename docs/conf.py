@@ -11,6 +11,7 @@ import pathlib
 import re
 import shutil
 import sys
+import tempfile
 
 DOCS = pathlib.Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -22,6 +23,15 @@ sys.path.insert(0, str(ROOT))
 os.environ["KERAS_BACKEND"] = "jax"
 os.environ["KERAS_DDE_TUTORIAL_QUICK"] = "1"
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+# JAX's persistent compilation cache, in the directory the test suite uses
+# (conftest.py): in CI the notebook tests have just compiled the same programs,
+# so the kernels load them instead of compiling again.
+os.environ.setdefault(
+    "JAX_COMPILATION_CACHE_DIR",
+    os.path.join(tempfile.gettempdir(), "keras-dde-test-jax-cache"),
+)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 os.environ["PYTHONPATH"] = os.pathsep.join(
     filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
