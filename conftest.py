@@ -27,20 +27,25 @@ import keras  # noqa: E402
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config):
     """The worker processes of `-n auto` (pyproject's addopts): two for the whole
-    suite on TensorFlow or PyTorch, none on JAX or for tests named on the command
-    line.
+    suite, except on JAX with a filled compilation cache; none for tests named
+    on the command line.
 
     Measured on 2 cores: TensorFlow's suite ran in 540 s on two workers against
-    822 s in one process, PyTorch's in 271 s against 437 s. JAX's took 928 s
-    against 771 s: XLA already compiles and runs on every core in each
-    process, and its notebook kernels doubled up. A file or test named on the command line runs in this process, without
-    the workers' start-up.
+    822 s in one process, PyTorch's in 271 s against 437 s. JAX's depends on
+    its compilation cache: with an empty one (a fresh machine, as in CI) most
+    of the time is compiling, which two workers share (1,047 s against
+    1,466 s); with a filled one, XLA already runs on both cores and two
+    workers slowed each other (928 s against 771 s). A file or test named on
+    the command line runs in this process, without the workers' start-up.
     """
     if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
         return 0
-    if keras.backend.backend() == "jax":
+    if (os.cpu_count() or 1) < 2:
         return 0
-    return 2 if (os.cpu_count() or 1) >= 2 else 0
+    if keras.backend.backend() == "jax":
+        cache = os.environ["JAX_COMPILATION_CACHE_DIR"]
+        return 0 if os.path.isdir(cache) and os.listdir(cache) else 2
+    return 2
 
 
 def pytest_report_header(config):
