@@ -30,13 +30,11 @@ def pytest_xdist_auto_num_workers(config):
     suite, except on JAX with a filled compilation cache; none for tests named
     on the command line.
 
-    Measured on 2 cores: TensorFlow's suite ran in 540 s on two workers against
-    822 s in one process, PyTorch's in 271 s against 437 s. JAX's depends on
-    its compilation cache: with an empty one (a fresh machine, as in CI) most
-    of the time is compiling, which two workers share (1,047 s against
-    1,466 s); with a filled one, XLA already runs on both cores and two
-    workers slowed each other (928 s against 771 s). A file or test named on
-    the command line runs in this process, without the workers' start-up.
+    JAX's suite depends on its compilation cache: with an empty one (a fresh
+    machine, as in CI) most of the time is compiling, which two workers share;
+    with a filled one, XLA already runs on both cores and two workers slow each
+    other. A file or test named on the command line runs in this process,
+    without the workers' start-up. The timings are in docs/developers.md.
     """
     if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
         return 0
